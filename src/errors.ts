@@ -1,0 +1,51 @@
+import type { ConfigIssue } from './config/types.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** An error that carries the exit code the CLI should end with. */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid cluster directory or usage: raised before any connection is opened. */
+export class ConfigError extends ToolError {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(ConfigError.summarise(issues), ExitCode.Usage);
+  }
+
+  static summarise(issues: ConfigIssue[]): string {
+    return issues
+      .map((i) => {
+        const where = i.pos ? `${i.pos.file}:${i.pos.line}:${i.pos.col}: ` : '';
+        const key = i.key ? ` (${i.key})` : '';
+        const hint = i.hint ? `\n  hint: ${i.hint}` : '';
+        const frame = i.frame ? `\n${i.frame}` : '';
+        return `${where}${i.message}${key}${hint}${frame}`;
+      })
+      .join('\n');
+  }
+}
+
+/** A host could not be reached or failed its host-key check / authentication. */
+export class UnreachableError extends ToolError {
+  constructor(
+    readonly host: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(`${host}: ${message}`, ExitCode.Unreachable, hint);
+  }
+}
+
+/** Refused before any change: conflict with another cluster, or a lock is held. */
+export class RefusedError extends ToolError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.Refused, hint);
+  }
+}
