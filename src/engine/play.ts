@@ -1,0 +1,32 @@
+// What a playbook hands the runner: hosts to reach and resources placed in phases.
+import type { SshTarget } from '../transport/connection.js';
+import type { Change, Placed } from './resource.js';
+import type { PgAccess } from './scripts.js';
+
+export interface HostTarget {
+  name: string;
+  ssh: SshTarget;
+  /** Set on hosts whose resources (or probes) query PostgreSQL. */
+  pg?: PgAccess;
+}
+
+export interface Play {
+  name: string;
+  hosts: HostTarget[];
+  /** Phase names, index = phase number; a phase starts after the previous one ended everywhere. */
+  phases: string[];
+  resources: Placed[];
+}
+
+export type ResultStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface ResourceResult {
+  host: string;
+  phase: number;
+  id: string;
+  kind: string;
+  status: ResultStatus;
+  change?: Change;
+  error?: string;
+  durationMs?: number;
+}

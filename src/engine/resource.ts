@@ -1,0 +1,74 @@
+// The resource model. A resource describes desired state; it never talks to a host.
+// The engine gathers every resource's facts in one batched script per host, asks each
+// resource to plan (a pure function of desired state and facts), and runs the planned
+// snippets in one batched script per host.
+
+/** How to read a resource's current state. Both parts are optional. */
+export interface ProbeSpec {
+  /** POSIX sh run as root; its stdout (any bytes) is the fact. */
+  sh?: string;
+  /** A query returning one text value, run as the PostgreSQL superuser. */
+  sql?: string;
+}
+
+export interface Fact {
+  sh: string;
+  shCode: number;
+  /** null when PostgreSQL could not be queried. */
+  sql: string | null;
+}
+
+export type ChangeAction = 'create' | 'update' | 'run' | 'install' | 'start' | 'restart' | 'reload' | 'grant' | 'alter';
+
+export interface Change {
+  action: ChangeAction;
+  /** One line, e.g. "create /etc/barman.conf (root:root 0644)". Never holds a secret. */
+  summary: string;
+  /** Unified diff or full content for the plan; already masked where secret. */
+  diff?: string;
+  /** Extra plan details (SQL with secrets masked, packages with versions, ...). */
+  details?: string[];
+  /** Apply snippet, POSIX sh, run as root inside the host's apply script. */
+  sh?: string;
+  /** SQL statements, run in the host's single transaction. */
+  sql?: string[];
+  /** SQL that carries a secret (a SCRAM verifier): run with statement logging off. */
+  secretSql?: string[];
+  /** Handlers (by id) to run after this host's changes. */
+  notify?: string[];
+  /** The outcome depends on an earlier step; the plan cannot show it exactly. */
+  knownAfterApply?: boolean;
+  /** Compare-and-swap guard: the file must still have this sha256 ('-' = absent) at apply time. */
+  guard?: { path: string; sha256: string };
+  /** Long-running (package install, backup): shown with elapsed time. */
+  slow?: boolean;
+}
+
+export interface PlanContext {
+  /** Handlers notified so far on this host (for handler resources). */
+  notified: ReadonlySet<string>;
+  /** Plan mode: never generate anything, mark unknowns as known after apply. */
+  planOnly: boolean;
+}
+
+export interface Resource {
+  /** Unique on its host, e.g. `file:/etc/barman.conf`. */
+  readonly id: string;
+  /** Resource type, e.g. `file`, `package`, `pg_role`. */
+  readonly kind: string;
+  /** Selector tags (`barman`, `ssh`, `pkg`, `config`, `pgpass`, `first-backup`). */
+  readonly tags: readonly string[];
+  /** A handler only runs when notified by a change on the same host. */
+  readonly handler?: boolean;
+  /** Host whose facts script runs the probe, when not the resource's own host. */
+  readonly probeHost?: string;
+  probe(): ProbeSpec;
+  plan(fact: Fact, ctx: PlanContext): Change | null;
+}
+
+/** A resource placed on a host in a phase of a play. */
+export interface Placed {
+  host: string;
+  phase: number;
+  resource: Resource;
+}

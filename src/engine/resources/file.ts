@@ -1,0 +1,71 @@
+import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, writeSnippet } from './file-state.js';
+import { shellQuote } from '../../util/shell.js';
+
+/** Content not known until an earlier step has run (plan mode only). */
+export const KNOWN_AFTER_APPLY = Symbol('known after apply');
+export type MaybeKnown<T> = T | typeof KNOWN_AFTER_APPLY;
+
+export interface FileSpec {
+  path: string;
+  content: MaybeKnown<string>;
+  owner: string;
+  group: string;
+  mode: string;
+  /** Secret content: never shown in plans, logs or diffs. */
+  secret?: boolean;
+  tags: string[];
+  notify?: string[];
+  /** When true, an existing file's content is left alone (created only if missing). */
+  createOnly?: boolean;
+}
+
+/** A whole file we own: content, owner, group and mode. */
+export class FileResource implements Resource {
+  readonly kind = 'file';
+  readonly id: string;
+  readonly tags: readonly string[];
+  constructor(readonly spec: FileSpec) {
+    this.id = `file:${spec.path}`;
+    this.tags = spec.tags;
+  }
+
+  probe(): ProbeSpec {
+    return { sh: fileProbe(this.spec.path) };
+  }
+
+  plan(fact: Fact): Change | null {
+    const s = this.spec;
+    const state = parseFileState(fact.sh);
+    const attrs = `${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')}`;
+    if (s.content === KNOWN_AFTER_APPLY) {
+      return {
+        action: state.exists ? 'update' : 'create',
+        summary: `${state.exists ? 'update' : 'create'} ${s.path} (${attrs}; content known after apply)`,
+        knownAfterApply: true,
+        notify: s.notify,
+      };
+    }
+    const content = s.content;
+    const contentDiffers = !state.exists || (!s.createOnly && state.content !== content);
+    const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
+    if (!contentDiffers && attrChanges.length === 0) return null;
+    if (!contentDiffers) {
+      return {
+        action: 'update',
+        summary: `${s.path}: ${attrChanges.join(', ')}`,
+        sh: `chown ${shellQuote(`${s.owner}:${s.group}`)} ${shellQuote(s.path)} && chmod ${normMode(s.mode).padStart(4, '0')} ${shellQuote(s.path)}`,
+        notify: s.notify,
+      };
+    }
+    const diff = s.secret ? `(secret content of ${s.path} ${state.exists ? 'changes' : 'is created'}; not shown)` : fileDiff(s.path, state.content, content);
+    return {
+      action: state.exists ? 'update' : 'create',
+      summary: `${state.exists ? 'update' : 'create'} ${s.path} (${attrs})${attrChanges.length ? `; ${attrChanges.join(', ')}` : ''}`,
+      diff,
+      sh: writeSnippet(s.path, content, s.owner, s.group, s.mode),
+      guard: { path: s.path, sha256: state.sha256 },
+      notify: s.notify,
+    };
+  }
+}

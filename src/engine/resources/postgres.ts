@@ -1,0 +1,180 @@
+// PostgreSQL roles, function EXECUTE grants, role memberships and settings. Facts come
+// from the host's single psql probe; changes run in the host's single transaction.
+// Passwords never leave the controller: a SCRAM-SHA-256 verifier is computed locally
+// (re-using the existing salt when the password is unchanged, so nothing rotates).
+import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+import { quoteIdent, quoteLiteral } from '../../postgres/sql.js';
+import { scramSha256Verifier, scramVerifierMatches } from '../../postgres/scram.js';
+import { KNOWN_AFTER_APPLY, type MaybeKnown } from './file.js';
+
+export interface RoleAttrs {
+  superuser?: boolean;
+  createdb?: boolean;
+  createrole?: boolean;
+  login?: boolean;
+  inherit?: boolean;
+  replication?: boolean;
+}
+
+const ATTR_COLUMNS: Record<keyof RoleAttrs, [string, string, string]> = {
+  superuser: ['rolsuper', 'SUPERUSER', 'NOSUPERUSER'],
+  createdb: ['rolcreatedb', 'CREATEDB', 'NOCREATEDB'],
+  createrole: ['rolcreaterole', 'CREATEROLE', 'NOCREATEROLE'],
+  login: ['rolcanlogin', 'LOGIN', 'NOLOGIN'],
+  inherit: ['rolinherit', 'INHERIT', 'NOINHERIT'],
+  replication: ['rolreplication', 'REPLICATION', 'NOREPLICATION'],
+};
+
+export interface RoleSpec {
+  name: string;
+  attrs: RoleAttrs;
+  /** Plain password (never sent); undefined = leave the password alone. */
+  password?: MaybeKnown<string>;
+  connLimit?: number;
+  tags: string[];
+}
+
+interface RoleFact {
+  rolsuper: boolean;
+  rolcreatedb: boolean;
+  rolcreaterole: boolean;
+  rolcanlogin: boolean;
+  rolinherit: boolean;
+  rolreplication: boolean;
+  rolconnlimit: number;
+  rolpassword: string | null;
+}
+
+function sqlFact<T>(fact: Fact): T | null | undefined {
+  if (fact.sql === null) return undefined; // PostgreSQL not reachable
+  const text = fact.sql.trim();
+  if (text === '') return null;
+  return JSON.parse(text) as T;
+}
+
+function unreachableChange(what: string): Change {
+  return { action: 'alter', summary: `${what} (PostgreSQL not reachable: known after apply)`, knownAfterApply: true };
+}
+
+export class PgRoleResource implements Resource {
+  readonly kind = 'pg_role';
+  readonly id: string;
+  readonly tags: readonly string[];
+  constructor(readonly spec: RoleSpec) {
+    this.id = `pg_role:${spec.name}`;
+    this.tags = spec.tags;
+  }
+
+  probe(): ProbeSpec {
+    return {
+      sql: `SELECT row_to_json(r) FROM (SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit, rolreplication, rolconnlimit, rolpassword FROM pg_authid WHERE rolname = ${quoteLiteral(this.spec.name)}) r`,
+    };
+  }
+
+  plan(fact: Fact): Change | null {
+    const s = this.spec;
+    const cur = sqlFact<RoleFact>(fact);
+    if (cur === undefined) return unreachableChange(`role ${s.name}`);
+    const name = quoteIdent(s.name);
+    const attrWords = (Object.keys(s.attrs) as Array<keyof RoleAttrs>).map((k) => {
+      const [, yes, no] = ATTR_COLUMNS[k];
+      return s.attrs[k] ? yes : no;
+    });
+    const sql: string[] = [];
+    const details: string[] = [];
+    const notes: string[] = [];
+    if (cur === null) {
+      const words = [...attrWords, ...(s.connLimit !== undefined ? [`CONNECTION LIMIT ${s.connLimit}`] : [])];
+      sql.push(`CREATE ROLE ${name} WITH ${words.join(' ')}`);
+      notes.push(`create role ${s.name} (${words.join(' ')})`);
+    } else {
+      const changes: string[] = [];
+      for (const k of Object.keys(s.attrs) as Array<keyof RoleAttrs>) {
+        const [col, yes, no] = ATTR_COLUMNS[k];
+        const want = s.attrs[k] ?? false;
+        const have = cur[col as keyof RoleFact] as boolean;
+        if (want !== have) {
+          changes.push(want ? yes : no);
+          notes.push(`${have ? yes : no} → ${want ? yes : no}`);
+        }
+      }
+      if (s.connLimit !== undefined && cur.rolconnlimit !== s.connLimit) {
+        changes.push(`CONNECTION LIMIT ${s.connLimit}`);
+        notes.push(`connection limit ${cur.rolconnlimit} → ${s.connLimit}`);
+      }
+      if (changes.length) sql.push(`ALTER ROLE ${name} WITH ${changes.join(' ')}`);
+    }
+    const secretSql: string[] = [];
+    let passwordUnknown = false;
+    if (s.password === KNOWN_AFTER_APPLY) {
+      passwordUnknown = true;
+      notes.push('password (known after apply)');
+    } else if (s.password !== undefined) {
+      const existing = cur?.rolpassword ?? null;
+      if (!existing || !existing.startsWith('SCRAM-SHA-256$') || !scramVerifierMatches(existing, s.password)) {
+        secretSql.push(`ALTER ROLE ${name} PASSWORD ${quoteLiteral(scramSha256Verifier(s.password))}`);
+        notes.push(existing ? 'set password (SCRAM-SHA-256)' : 'set password (SCRAM-SHA-256)');
+      }
+    }
+    if (sql.length === 0 && secretSql.length === 0 && !passwordUnknown) return null;
+    details.push(...sql, ...secretSql.map(() => `ALTER ROLE ${name} PASSWORD '********'`));
+    return {
+      action: cur === null ? 'create' : 'alter',
+      summary: cur === null ? notes.join('; ') : `role ${s.name}: ${notes.join(', ')}`,
+      details,
+      sql,
+      secretSql,
+      knownAfterApply: passwordUnknown && sql.length === 0 && secretSql.length === 0 ? true : undefined,
+    };
+  }
+}
+
+export class PgFunctionGrantResource implements Resource {
+  readonly kind = 'pg_grant';
+  readonly id: string;
+  constructor(
+    readonly role: string,
+    /** regprocedure signature, e.g. `pg_catalog.pg_backup_start(text, boolean)`. */
+    readonly signature: string,
+    readonly tags: readonly string[],
+  ) {
+    this.id = `pg_grant:${role}:${signature}`;
+  }
+  probe(): ProbeSpec {
+    return {
+      sql: `SELECT json_build_object('fn', to_regprocedure(${quoteLiteral(this.signature)}) IS NOT NULL, 'granted', EXISTS (SELECT 1 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE p.oid = to_regprocedure(${quoteLiteral(this.signature)}) AND a.privilege_type = 'EXECUTE' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = ${quoteLiteral(this.role)})))`,
+    };
+  }
+  plan(fact: Fact): Change | null {
+    const cur = sqlFact<{ fn: boolean; granted: boolean }>(fact);
+    if (cur === undefined) return unreachableChange(`grant EXECUTE on ${this.signature} to ${this.role}`);
+    if (cur?.granted) return null;
+    const sql = `GRANT EXECUTE ON FUNCTION ${this.signature} TO ${quoteIdent(this.role)}`;
+    return { action: 'grant', summary: `grant EXECUTE on ${this.signature} to ${this.role}`, details: [sql], sql: [sql] };
+  }
+}
+
+export class PgMembershipResource implements Resource {
+  readonly kind = 'pg_membership';
+  readonly id: string;
+  constructor(
+    /** The role granted (group). */
+    readonly group: string,
+    readonly member: string,
+    readonly tags: readonly string[],
+  ) {
+    this.id = `pg_membership:${group}:${member}`;
+  }
+  probe(): ProbeSpec {
+    return {
+      sql: `SELECT json_build_object('member', EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = ${quoteLiteral(this.group)} AND u.rolname = ${quoteLiteral(this.member)}))`,
+    };
+  }
+  plan(fact: Fact): Change | null {
+    const cur = sqlFact<{ member: boolean }>(fact);
+    if (cur === undefined) return unreachableChange(`grant ${this.group} to ${this.member}`);
+    if (cur?.member) return null;
+    const sql = `GRANT ${quoteIdent(this.group)} TO ${quoteIdent(this.member)}`;
+    return { action: 'grant', summary: `grant role ${this.group} to ${this.member}`, details: [sql], sql: [sql] };
+  }
+}

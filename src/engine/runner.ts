@@ -1,0 +1,352 @@
+// Runs a play: connect to every host, gather all facts in one script per host, then
+// per phase plan (pure) and apply only what differs in one script per host, then
+// verify by re-reading. A no-op run costs one connection and one exec per host.
+import pLimit from 'p-limit';
+import { ToolError, UnreachableError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { HostConnection, type ConnectionCounters, type ConnectOptions } from '../transport/connection.js';
+import type { HostTarget, Play, ResourceResult } from './play.js';
+import type { Change, Fact, Placed } from './resource.js';
+import { EXIT_LOCKED, EXIT_STALE, buildApplyScript, buildFactsScript, newNonce, parseApply, parseFacts, type ApplyItem } from './scripts.js';
+import { hostSelected, resourceSelected, type Selection } from './selection.js';
+
+export interface RunOptions {
+  mode: 'apply' | 'plan';
+  forks: number;
+  connect: Omit<ConnectOptions, 'readOnly'>;
+  selection: Selection;
+  keepGoing: boolean;
+  /** Names this run in the remote lock holder file. */
+  holder: string;
+  lockWaitSeconds: number;
+  events?: RunEvents;
+  /** Checked between phases; set by the CLI's SIGINT handler. */
+  interrupted?: () => boolean;
+}
+
+export interface RunEvents {
+  connected?(host: string, ms: number): void;
+  phase?(index: number, name: string): void;
+  started?(host: string, phase: number, items: Array<{ id: string; change: Change }>): void;
+  result?(r: ResourceResult): void;
+  hostError?(host: string, message: string, hint?: string): void;
+}
+
+export interface HostReport {
+  host: string;
+  reachable: boolean;
+  counters?: ConnectionCounters;
+  execs: number;
+  timings: Record<string, number>;
+}
+
+export interface RunResult {
+  results: ResourceResult[];
+  hosts: HostReport[];
+  exitCode: ExitCodeValue;
+  errors: Array<{ host: string; message: string; hint?: string }>;
+  interrupted: boolean;
+}
+
+const STALE_RETRIES = 5;
+
+export async function runPlay(play: Play, opts: RunOptions): Promise<RunResult> {
+  return new PlayRun(play, opts).run();
+}
+
+class PlayRun {
+  private readonly conns = new Map<string, HostConnection>();
+  private readonly facts = new Map<number, Fact>();
+  private readonly results: ResourceResult[] = [];
+  private readonly errors: RunResult['errors'] = [];
+  private readonly reports = new Map<string, HostReport>();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private failed = false;
+  private unreachable = false;
+  private locked = false;
+  private anyChange = false;
+
+  constructor(
+    private readonly play: Play,
+    private readonly opts: RunOptions,
+  ) {
+    this.limit = pLimit(Math.max(1, opts.forks));
+    for (const h of play.hosts) this.reports.set(h.name, { host: h.name, reachable: false, execs: 0, timings: {} });
+  }
+
+  async run(): Promise<RunResult> {
+    try {
+      await this.connectAll();
+      if (!this.unreachable) {
+        await this.timed('facts', () => this.gather(this.play.resources.map((_, i) => i)));
+        for (let phase = 0; phase < this.play.phases.length; phase++) {
+          if (this.opts.interrupted?.()) break;
+          if (this.failed && !this.opts.keepGoing) break;
+          this.opts.events?.phase?.(phase, this.play.phases[phase] ?? `phase ${phase}`);
+          const changedBefore = this.anyChange;
+          await this.runPhase(phase);
+          const later = this.indexesWhere((p) => p.phase > phase);
+          if (this.opts.mode === 'apply' && this.anyChange !== changedBefore && later.length > 0) {
+            await this.timed('refresh', () => this.gather(later));
+          }
+        }
+        if (this.opts.mode === 'apply' && this.anyChange && !this.failed && !this.opts.interrupted?.()) {
+          await this.timed('verify', () => this.verify());
+        }
+      }
+    } finally {
+      for (const [name, c] of this.conns) {
+        const rep = this.reports.get(name);
+        if (rep) rep.counters = { ...c.counters };
+        c.close();
+      }
+    }
+    return {
+      results: this.results,
+      hosts: [...this.reports.values()],
+      exitCode: this.exitCode(),
+      errors: this.errors,
+      interrupted: this.opts.interrupted?.() ?? false,
+    };
+  }
+
+  private exitCode(): ExitCodeValue {
+    if (this.opts.interrupted?.()) return ExitCode.Interrupted;
+    if (this.unreachable) return ExitCode.Unreachable;
+    if (this.locked) return ExitCode.Refused;
+    if (this.failed) return ExitCode.HostFailure;
+    if (this.opts.mode === 'plan' && this.results.some((r) => r.status === 'changed')) return ExitCode.HostFailure;
+    return ExitCode.Ok;
+  }
+
+  private async timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      for (const rep of this.reports.values()) rep.timings[label] = (rep.timings[label] ?? 0) + (Date.now() - t0);
+    }
+  }
+
+  private async connectAll(): Promise<void> {
+    await Promise.all(
+      this.play.hosts.map((h) =>
+        this.limit(async () => {
+          try {
+            const conn = await HostConnection.open(h.ssh, { ...this.opts.connect, readOnly: this.opts.mode === 'plan' });
+            this.conns.set(h.name, conn);
+            const rep = this.reports.get(h.name);
+            if (rep) rep.reachable = true;
+            this.opts.events?.connected?.(h.name, conn.counters.connectMs);
+          } catch (err) {
+            this.unreachable = true;
+            this.hostError(h.name, err);
+          }
+        }),
+      ),
+    );
+  }
+
+  private hostError(host: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof ToolError ? err.hint : undefined;
+    this.errors.push({ host, message, hint });
+    this.opts.events?.hostError?.(host, message, hint);
+  }
+
+  private indexesWhere(pred: (p: Placed) => boolean): number[] {
+    const out: number[] = [];
+    this.play.resources.forEach((p, i) => {
+      if (pred(p)) out.push(i);
+    });
+    return out;
+  }
+
+  private host(name: string): HostTarget {
+    const h = this.play.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`internal error: resource placed on unknown host ${name}`);
+    return h;
+  }
+
+  /** Gather facts for the given resources: one read-only exec per probing host. */
+  private async gather(indexes: number[]): Promise<void> {
+    const byHost = new Map<string, number[]>();
+    for (const i of indexes) {
+      const p = this.play.resources[i];
+      if (!p) continue;
+      const probeHost = p.resource.probeHost ?? p.host;
+      byHost.set(probeHost, [...(byHost.get(probeHost) ?? []), i]);
+    }
+    await Promise.all(
+      [...byHost].map(([hostName, idx]) =>
+        this.limit(async () => {
+          const conn = this.conns.get(hostName);
+          if (!conn) return;
+          const nonce = newNonce();
+          const probes = idx.map((i) => ({ index: i, spec: this.play.resources[i]?.resource.probe() ?? {} }));
+          const script = buildFactsScript(probes, this.host(hostName).pg, nonce);
+          const rep = this.reports.get(hostName);
+          if (rep) rep.execs++;
+          try {
+            const res = await conn.runScript(script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
+            for (const [i, f] of parseFacts(res.stdout, nonce, idx)) this.facts.set(i, f);
+          } catch (err) {
+            this.failed = true;
+            if (err instanceof UnreachableError) this.unreachable = true;
+            this.hostError(hostName, err);
+          }
+        }),
+      ),
+    );
+  }
+
+  private fact(i: number): Fact {
+    return this.facts.get(i) ?? { sh: '', shCode: 255, sql: null };
+  }
+
+  /** Plan one host's resources of one phase: pure, from the facts in hand. */
+  private planHost(host: string, phase: number): { items: ApplyItem[]; handlers: ApplyItem[]; skipped: number[] } {
+    const items: ApplyItem[] = [];
+    const handlers: ApplyItem[] = [];
+    const skipped: number[] = [];
+    const notified = new Set<string>();
+    const selectedHost = hostSelected(this.opts.selection, host);
+    const planOnly = this.opts.mode === 'plan';
+    const mine = this.indexesWhere((p) => p.host === host && p.phase === phase);
+    for (const i of mine) {
+      const r = this.play.resources[i]?.resource;
+      if (!r || r.handler) continue;
+      if (!selectedHost || !resourceSelected(this.opts.selection, r)) {
+        skipped.push(i);
+        continue;
+      }
+      const change = r.plan(this.fact(i), { notified, planOnly });
+      if (change) {
+        items.push({ index: i, change });
+        change.notify?.forEach((n) => notified.add(n));
+      }
+    }
+    for (const i of mine) {
+      const r = this.play.resources[i]?.resource;
+      if (!r?.handler || !notified.has(r.id)) continue;
+      const change = r.plan(this.fact(i), { notified, planOnly });
+      if (change) handlers.push({ index: i, change });
+    }
+    return { items, handlers, skipped };
+  }
+
+  private record(i: number, status: ResourceResult['status'], change?: Change, error?: string, durationMs?: number): void {
+    const p = this.play.resources[i];
+    if (!p) return;
+    const r: ResourceResult = { host: p.host, phase: p.phase, id: p.resource.id, kind: p.resource.kind, status, change, error, durationMs };
+    this.results.push(r);
+    this.opts.events?.result?.(r);
+  }
+
+  private async runPhase(phase: number): Promise<void> {
+    const hosts = [...new Set(this.play.resources.filter((p) => p.phase === phase).map((p) => p.host))];
+    await Promise.all(hosts.map((h) => this.limit(() => this.runHostPhase(h, phase))));
+  }
+
+  private async runHostPhase(host: string, phase: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const { items, handlers, skipped } = this.planHost(host, phase);
+      const changedIdx = new Set([...items, ...handlers].map((x) => x.index));
+      const recordUnchanged = (): void => {
+        for (const i of this.indexesWhere((p) => p.host === host && p.phase === phase)) {
+          if (changedIdx.has(i) || this.play.resources[i]?.resource.handler) continue;
+          this.record(i, skipped.includes(i) ? 'skipped' : 'ok');
+        }
+      };
+      if (this.opts.mode === 'plan' || items.length + handlers.length === 0) {
+        recordUnchanged();
+        for (const x of [...items, ...handlers]) this.record(x.index, 'changed', x.change);
+        return;
+      }
+      const conn = this.conns.get(host);
+      if (!conn) return;
+      const nonce = newNonce();
+      const script = buildApplyScript(items, handlers, this.host(host).pg, nonce, this.opts.holder, this.opts.lockWaitSeconds);
+      const rep = this.reports.get(host);
+      if (rep) rep.execs++;
+      this.opts.events?.started?.(host, phase, [...items, ...handlers].map((x) => ({ id: this.play.resources[x.index]?.resource.id ?? '', change: x.change })));
+      const t0 = Date.now();
+      let res;
+      try {
+        res = await conn.runScript(script, { readOnly: false, label: `apply phase ${this.play.phases[phase]}`, timeoutMs: 3_600_000 });
+      } catch (err) {
+        this.failed = true;
+        if (err instanceof UnreachableError) this.unreachable = true;
+        this.hostError(host, err);
+        return;
+      }
+      const outcome = parseApply(res.stdout, nonce);
+      if (res.code === EXIT_STALE && attempt < STALE_RETRIES) {
+        // Another deploy changed a line-managed file after we read it: read again, re-plan.
+        const idx = this.indexesWhere((p) => p.host === host && p.phase === phase);
+        await this.gather(idx);
+        continue;
+      }
+      if (res.code === EXIT_LOCKED || res.code === EXIT_STALE) {
+        this.locked = true;
+        this.failed = true;
+        this.hostError(
+          host,
+          res.code === EXIT_LOCKED
+            ? `another deploy holds the lock on ${host}: ${outcome.locked || 'unknown holder'}`
+            : `a managed file kept changing under us: ${outcome.stale ?? ''}`,
+        );
+        return;
+      }
+      recordUnchanged();
+      const elapsed = Date.now() - t0;
+      let failedHere = false;
+      for (const x of [...items, ...handlers]) {
+        const r = outcome.results.get(x.index);
+        if (!r) {
+          this.record(x.index, failedHere ? 'skipped' : 'failed', x.change, failedHere ? 'not run: an earlier step failed' : tail(res.stderr || 'no result'));
+          failedHere = true;
+        } else if (r.code === 0) {
+          this.anyChange = true;
+          this.record(x.index, 'changed', x.change, undefined, elapsed);
+        } else {
+          failedHere = true;
+          this.record(x.index, 'failed', x.change, tail(r.output));
+        }
+      }
+      if (failedHere) this.failed = true;
+      return;
+    }
+  }
+
+  /** Re-read everything and re-plan: anything still pending did not converge. */
+  private async verify(): Promise<void> {
+    const all = this.play.resources.map((_, i) => i);
+    await this.gather(all);
+    const hosts = [...new Set(this.play.resources.map((p) => p.host))];
+    for (const host of hosts) {
+      for (let phase = 0; phase < this.play.phases.length; phase++) {
+        const { items } = this.planHost(host, phase);
+        for (const x of items) {
+          this.failed = true;
+          const p = this.play.resources[x.index];
+          const r: ResourceResult = {
+            host,
+            phase,
+            id: p?.resource.id ?? '',
+            kind: p?.resource.kind ?? '',
+            status: 'failed',
+            change: x.change,
+            error: `did not converge: still wants to ${x.change.summary}`,
+          };
+          this.results.push(r);
+          this.opts.events?.result?.(r);
+        }
+      }
+    }
+  }
+}
+
+function tail(text: string, lines = 12): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
