@@ -15,7 +15,13 @@ export interface Play {
   hosts: HostTarget[];
   /** Phase names, index = phase number; a phase starts after the previous one ended everywhere. */
   phases: string[];
-  resources: Placed[];
+  /**
+   * Optional read-only discovery script per host (host keys, versions, ...), run once
+   * before the resources are built, for desired state that depends on other hosts.
+   */
+  discover?: (host: string) => string | undefined;
+  /** Build the resources, given what discovery printed on each host. */
+  build: (discovered: ReadonlyMap<string, string>) => Placed[];
 }
 
 export type ResultStatus = 'ok' | 'changed' | 'failed' | 'skipped';

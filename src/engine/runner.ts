@@ -55,6 +55,7 @@ export async function runPlay(play: Play, opts: RunOptions): Promise<RunResult> 
 }
 
 class PlayRun {
+  private resources: Placed[] = [];
   private readonly conns = new Map<string, HostConnection>();
   private readonly facts = new Map<number, Fact>();
   private readonly results: ResourceResult[] = [];
@@ -77,8 +78,9 @@ class PlayRun {
   async run(): Promise<RunResult> {
     try {
       await this.connectAll();
-      if (!this.unreachable) {
-        await this.timed('facts', () => this.gather(this.play.resources.map((_, i) => i)));
+      if (!this.unreachable) await this.timed('discover', () => this.discover());
+      if (!this.unreachable && !this.failed) {
+        await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
         for (let phase = 0; phase < this.play.phases.length; phase++) {
           if (this.opts.interrupted?.()) break;
           if (this.failed && !this.opts.keepGoing) break;
@@ -147,6 +149,33 @@ class PlayRun {
     );
   }
 
+  /** Run the play's discovery scripts (read-only) and build its resources. */
+  private async discover(): Promise<void> {
+    const discovered = new Map<string, string>();
+    if (this.play.discover) {
+      await Promise.all(
+        this.play.hosts.map((h) =>
+          this.limit(async () => {
+            const script = this.play.discover?.(h.name);
+            const conn = this.conns.get(h.name);
+            if (!script || !conn) return;
+            const rep = this.reports.get(h.name);
+            if (rep) rep.execs++;
+            try {
+              const res = await conn.runScript(script, { readOnly: true, label: 'discover', timeoutMs: 120_000 });
+              discovered.set(h.name, res.stdout);
+            } catch (err) {
+              this.failed = true;
+              if (err instanceof UnreachableError) this.unreachable = true;
+              this.hostError(h.name, err);
+            }
+          }),
+        ),
+      );
+    }
+    if (!this.failed) this.resources = this.play.build(discovered);
+  }
+
   private hostError(host: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     const hint = err instanceof ToolError ? err.hint : undefined;
@@ -156,7 +185,7 @@ class PlayRun {
 
   private indexesWhere(pred: (p: Placed) => boolean): number[] {
     const out: number[] = [];
-    this.play.resources.forEach((p, i) => {
+    this.resources.forEach((p, i) => {
       if (pred(p)) out.push(i);
     });
     return out;
@@ -172,7 +201,7 @@ class PlayRun {
   private async gather(indexes: number[]): Promise<void> {
     const byHost = new Map<string, number[]>();
     for (const i of indexes) {
-      const p = this.play.resources[i];
+      const p = this.resources[i];
       if (!p) continue;
       const probeHost = p.resource.probeHost ?? p.host;
       byHost.set(probeHost, [...(byHost.get(probeHost) ?? []), i]);
@@ -183,7 +212,7 @@ class PlayRun {
           const conn = this.conns.get(hostName);
           if (!conn) return;
           const nonce = newNonce();
-          const probes = idx.map((i) => ({ index: i, spec: this.play.resources[i]?.resource.probe() ?? {} }));
+          const probes = idx.map((i) => ({ index: i, spec: this.resources[i]?.resource.probe() ?? {} }));
           const script = buildFactsScript(probes, this.host(hostName).pg, nonce);
           const rep = this.reports.get(hostName);
           if (rep) rep.execs++;
@@ -214,7 +243,7 @@ class PlayRun {
     const planOnly = this.opts.mode === 'plan';
     const mine = this.indexesWhere((p) => p.host === host && p.phase === phase);
     for (const i of mine) {
-      const r = this.play.resources[i]?.resource;
+      const r = this.resources[i]?.resource;
       if (!r || r.handler) continue;
       if (!selectedHost || !resourceSelected(this.opts.selection, r)) {
         skipped.push(i);
@@ -227,7 +256,7 @@ class PlayRun {
       }
     }
     for (const i of mine) {
-      const r = this.play.resources[i]?.resource;
+      const r = this.resources[i]?.resource;
       if (!r?.handler || !notified.has(r.id)) continue;
       const change = r.plan(this.fact(i), { notified, planOnly });
       if (change) handlers.push({ index: i, change });
@@ -236,7 +265,7 @@ class PlayRun {
   }
 
   private record(i: number, status: ResourceResult['status'], change?: Change, error?: string, durationMs?: number): void {
-    const p = this.play.resources[i];
+    const p = this.resources[i];
     if (!p) return;
     const r: ResourceResult = { host: p.host, phase: p.phase, id: p.resource.id, kind: p.resource.kind, status, change, error, durationMs };
     this.results.push(r);
@@ -244,7 +273,7 @@ class PlayRun {
   }
 
   private async runPhase(phase: number): Promise<void> {
-    const hosts = [...new Set(this.play.resources.filter((p) => p.phase === phase).map((p) => p.host))];
+    const hosts = [...new Set(this.resources.filter((p) => p.phase === phase).map((p) => p.host))];
     await Promise.all(hosts.map((h) => this.limit(() => this.runHostPhase(h, phase))));
   }
 
@@ -254,7 +283,7 @@ class PlayRun {
       const changedIdx = new Set([...items, ...handlers].map((x) => x.index));
       const recordUnchanged = (): void => {
         for (const i of this.indexesWhere((p) => p.host === host && p.phase === phase)) {
-          if (changedIdx.has(i) || this.play.resources[i]?.resource.handler) continue;
+          if (changedIdx.has(i) || this.resources[i]?.resource.handler) continue;
           this.record(i, skipped.includes(i) ? 'skipped' : 'ok');
         }
       };
@@ -269,7 +298,7 @@ class PlayRun {
       const script = buildApplyScript(items, handlers, this.host(host).pg, nonce, this.opts.holder, this.opts.lockWaitSeconds);
       const rep = this.reports.get(host);
       if (rep) rep.execs++;
-      this.opts.events?.started?.(host, phase, [...items, ...handlers].map((x) => ({ id: this.play.resources[x.index]?.resource.id ?? '', change: x.change })));
+      this.opts.events?.started?.(host, phase, [...items, ...handlers].map((x) => ({ id: this.resources[x.index]?.resource.id ?? '', change: x.change })));
       const t0 = Date.now();
       let res;
       try {
@@ -321,15 +350,15 @@ class PlayRun {
 
   /** Re-read everything and re-plan: anything still pending did not converge. */
   private async verify(): Promise<void> {
-    const all = this.play.resources.map((_, i) => i);
+    const all = this.resources.map((_, i) => i);
     await this.gather(all);
-    const hosts = [...new Set(this.play.resources.map((p) => p.host))];
+    const hosts = [...new Set(this.resources.map((p) => p.host))];
     for (const host of hosts) {
       for (let phase = 0; phase < this.play.phases.length; phase++) {
         const { items } = this.planHost(host, phase);
         for (const x of items) {
           this.failed = true;
-          const p = this.play.resources[x.index];
+          const p = this.resources[x.index];
           const r: ResourceResult = {
             host,
             phase,

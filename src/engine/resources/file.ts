@@ -1,5 +1,5 @@
 import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, writeSnippet } from './file-state.js';
+import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, writeSnippet, type FileState } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
 
 /** Content not known until an earlier step has run (plan mode only). */
@@ -8,7 +8,10 @@ export type MaybeKnown<T> = T | typeof KNOWN_AFTER_APPLY;
 
 export interface FileSpec {
   path: string;
-  content: MaybeKnown<string>;
+  /** Override the resource id (when one path is managed in two phases). */
+  id?: string;
+  /** Desired content; a function when it depends on what is there now. */
+  content: MaybeKnown<string> | ((current: FileState) => string);
   owner: string;
   group: string;
   mode: string;
@@ -26,7 +29,7 @@ export class FileResource implements Resource {
   readonly id: string;
   readonly tags: readonly string[];
   constructor(readonly spec: FileSpec) {
-    this.id = `file:${spec.path}`;
+    this.id = spec.id ?? `file:${spec.path}`;
     this.tags = spec.tags;
   }
 
@@ -46,7 +49,7 @@ export class FileResource implements Resource {
         notify: s.notify,
       };
     }
-    const content = s.content;
+    const content = typeof s.content === 'function' ? s.content(state) : s.content;
     const contentDiffers = !state.exists || (!s.createOnly && state.content !== content);
     const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
     if (!contentDiffers && attrChanges.length === 0) return null;

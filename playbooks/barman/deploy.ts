@@ -1,0 +1,427 @@
+// The Barman deploy, as a play on the engine: what TPA's barman, postgres/createuser,
+// pgpass, final and first_backup roles do, expressed as resources in two phases.
+//   phase "configure": packages, users, keys, files, roles and grants, pg_hba
+//   phase "bring-up":  activate each server, slot + WAL streaming, first backups
+import type { ClusterSpec } from '../../src/config/types.js';
+import type { KeyPair } from '../../src/controller/keys.js';
+import type { HostTarget, Play } from '../../src/engine/play.js';
+import type { Placed, Resource } from '../../src/engine/resource.js';
+import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
+import { DirectoryResource } from '../../src/engine/resources/directory.js';
+import { FileResource, KNOWN_AFTER_APPLY, type MaybeKnown } from '../../src/engine/resources/file.js';
+import { LinesResource, type LineEntry } from '../../src/engine/resources/lines.js';
+import { PackagesResource, type PackageWant } from '../../src/engine/resources/packages.js';
+import { PgFunctionGrantResource, PgMembershipResource, PgRoleResource } from '../../src/engine/resources/postgres.js';
+import { PgSettingResource } from '../../src/engine/resources/postgres-setting.js';
+import { GroupResource, UserResource } from '../../src/engine/resources/user.js';
+import { pgpassLine } from '../../src/postgres/pgpass.js';
+import { quoteLiteral } from '../../src/postgres/sql.js';
+import { shellQuote } from '../../src/util/shell.js';
+import { discoveryScript, parseDiscovery, type HostDiscovery } from './discovery.js';
+import { barmanRoleGrants } from './grants.js';
+import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
+import { barmanConf, barmanHomeOk, globalCronFile, pgHbaLines, serverConf, serverCronFile } from './templates/index.js';
+
+export interface BarmanSecrets {
+  /** undefined: not generated yet (plan mode) — known after apply. */
+  barman?: string;
+  streaming_barman?: string;
+}
+
+export interface BarmanKeys {
+  postgres?: KeyPair;
+  barman?: KeyPair;
+}
+
+export const PHASES = ['configure', 'bring-up'];
+const CONFIGURE = 0;
+const BRING_UP = 1;
+
+const RELOAD = 'handler:postgres-reload';
+const RESTART = 'handler:postgres-restart';
+
+function known<T>(v: T | undefined): MaybeKnown<T> {
+  return v === undefined ? KNOWN_AFTER_APPLY : v;
+}
+
+/** Every managed line and file names the cluster that owns it. */
+function marker(cluster: string): string {
+  return `tpa-barman:${cluster}`;
+}
+
+export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: BarmanKeys, secrets: BarmanSecrets): Play {
+  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const targets: HostTarget[] = [];
+  for (const b of model.barmanHosts) {
+    const h = hostsByName.get(b.name);
+    if (h) targets.push({ name: b.name, ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile } });
+  }
+  for (const p of model.postgresHosts) {
+    const h = hostsByName.get(p.name);
+    if (h && !targets.some((t) => t.name === p.name)) {
+      targets.push({
+        name: p.name,
+        ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile },
+        pg: { osUser: p.user, port: p.port },
+      });
+    }
+  }
+  const pgByName = new Map(model.postgresHosts.map((p) => [p.name, p]));
+  return {
+    name: 'barman',
+    hosts: targets,
+    phases: PHASES,
+    discover: (host) => {
+      const pg = pgByName.get(host);
+      return discoveryScript(Boolean(pg), pg?.user ?? 'postgres', pg?.port ?? 5432);
+    },
+    build: (discovered) => {
+      const disc = new Map<string, HostDiscovery>();
+      for (const [h, out] of discovered) disc.set(h, parseDiscovery(out));
+      return buildResources(cluster, model, keys, secrets, disc);
+    },
+  };
+}
+
+function buildResources(
+  cluster: ClusterSpec,
+  model: BarmanModel,
+  keys: BarmanKeys,
+  secrets: BarmanSecrets,
+  disc: ReadonlyMap<string, HostDiscovery>,
+): Placed[] {
+  const placed: Placed[] = [];
+  const add = (host: string, phase: number, resource: Resource): void => {
+    placed.push({ host, phase, resource });
+  };
+  const hostsLines = etcHostsEntries(cluster, model);
+  for (const b of model.barmanHosts) {
+    barmanHostResources(cluster, model, b, keys, secrets, disc, hostsLines).forEach((r) => add(b.name, CONFIGURE, r));
+  }
+  for (const p of model.postgresHosts) {
+    postgresHostResources(cluster, model, p, keys, secrets, disc, hostsLines).forEach((r) => add(p.name, CONFIGURE, r));
+  }
+  for (const b of model.barmanHosts) {
+    for (const s of b.servers) bringUpResources(cluster, model, b, s).forEach((r) => add(b.name, BRING_UP, r));
+  }
+  return placed;
+}
+
+/** /etc/hosts lines so that conninfo and ssh_command can use instance names (as TPA's sys/hosts). */
+function etcHostsEntries(cluster: ClusterSpec, model: BarmanModel): LineEntry[] {
+  const names = new Set([...model.barmanHosts.map((b) => b.name), ...model.postgresHosts.map((p) => p.name)]);
+  return cluster.hosts
+    .filter((h) => names.has(h.name))
+    .map((h) => {
+      const tag = `# ${marker(cluster.name)} host=${h.name}`;
+      return { match: tag, line: `${h.ipAddress} ${h.name} ${tag}` };
+    });
+}
+
+/** known_hosts lines for peers: `name,ip type blob` for every host key the peer has. */
+function knownHostsEntries(peers: Array<{ name: string; ip: string }>, disc: ReadonlyMap<string, HostDiscovery>, port: number): LineEntry[] {
+  const entries: LineEntry[] = [];
+  for (const peer of peers) {
+    const names = port === 22 ? `${peer.name},${peer.ip}` : `[${peer.name}]:${port},[${peer.ip}]:${port}`;
+    for (const k of disc.get(peer.name)?.hostKeys ?? []) {
+      entries.push({ match: `${names} ${k.type} `, line: `${names} ${k.type} ${k.blob}` });
+    }
+  }
+  return entries;
+}
+
+function authorizedEntry(key: KeyPair | undefined): LineEntry {
+  if (!key) return { match: '(key known after apply)', line: KNOWN_AFTER_APPLY };
+  return { match: key.blob, line: key.publicKey };
+}
+
+function sshDirResources(user: string, group: string, home: string, key: KeyPair | undefined, ownKeyName: string, extraTags: string[] = []): Resource[] {
+  const tags = ['barman', 'ssh', ...extraTags];
+  return [
+    new DirectoryResource({ path: `${home}/.ssh`, owner: user, group, mode: '0700', tags }),
+    new FileResource({ path: `${home}/.ssh/${ownKeyName}`, content: known(key?.privateKey), owner: user, group, mode: '0600', secret: true, tags }),
+    new FileResource({ path: `${home}/.ssh/${ownKeyName}.pub`, content: known(key ? `${key.publicKey}\n` : undefined), owner: user, group, mode: '0644', tags }),
+  ];
+}
+
+function barmanHostResources(
+  cluster: ClusterSpec,
+  model: BarmanModel,
+  b: BarmanHostSpec,
+  keys: BarmanKeys,
+  secrets: BarmanSecrets,
+  disc: ReadonlyMap<string, HostDiscovery>,
+  hostsLines: LineEntry[],
+): Resource[] {
+  const T = ['barman'];
+  const pin = (name: string): PackageWant => ({ name, version: b.packageVersion });
+  const rs: Resource[] = [];
+  if (!b.shared) {
+    rs.push(new GroupResource(b.group, [...T, 'pkg']));
+    rs.push(new UserResource({ name: b.user, group: b.group, home: b.home, shell: '/bin/bash', tags: [...T, 'pkg'] }));
+  }
+  rs.push(
+    new PackagesResource([pin('barman'), pin('barman-cli'), { name: 'rsync' }, { name: `postgresql-client-${b.postgresVersion}` }, { name: 'pigz' }], [...T, 'pkg']),
+  );
+  if (!b.shared) {
+    rs.push(new DirectoryResource({ path: b.home, owner: b.user, group: b.group, mode: '0750', tags: T }));
+    rs.push(new DirectoryResource({ path: '/var/log/barman', owner: b.user, group: b.group, mode: '0750', tags: T }));
+  }
+  rs.push(
+    serviceRunning({ name: 'cron', check: 'pgrep -x cron >/dev/null', start: 'service cron start >/dev/null || /usr/sbin/cron', tags: T }),
+    new DirectoryResource({ path: '/etc/tpa', owner: 'root', group: 'root', mode: '0755', tags: T }),
+    new FileResource({ path: '/etc/tpa/barman-home-ok', content: barmanHomeOk(b.home, false), owner: 'root', group: 'root', mode: '0755', tags: T }),
+    // We install pigz above, so the auto-detected compressor (pigz > bzip2 > gzip) is pigz.
+    new FileResource({ path: '/etc/barman.conf', content: barmanConf(b, 'pigz'), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
+    new FileResource({ path: '/etc/cron.d/barman', content: globalCronFile(b.user), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
+    new DirectoryResource({ path: '/etc/barman.d', owner: 'root', group: 'root', mode: '0755', tags: [...T, 'config'] }),
+    new DirectoryResource({ path: `${b.home}/.postgresql`, owner: b.user, group: b.group, mode: '0700', tags: T }),
+  );
+  if (!b.shared) {
+    rs.push(...sshDirResources(b.user, b.group, b.home, keys.barman, 'id_ed25519'));
+  } else {
+    rs.push(new DirectoryResource({ path: `${b.home}/.ssh`, owner: b.user, group: b.group, mode: '0700', tags: [...T, 'ssh'] }));
+  }
+  rs.push(
+    new LinesResource({
+      path: `${b.home}/.ssh/authorized_keys`,
+      owner: b.user,
+      group: b.group,
+      mode: '0600',
+      entries: [authorizedEntry(keys.postgres)],
+      matchMode: 'contains',
+      insert: 'bottom',
+      tags: [...T, 'ssh'],
+      label: `authorized_keys of ${b.user}`,
+    }),
+    new LinesResource({
+      path: `${b.home}/.ssh/known_hosts`,
+      owner: b.user,
+      group: b.group,
+      mode: '0644',
+      entries: knownHostsEntries(
+        model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name)).map((p) => ({ name: p.name, ip: p.ipAddress })),
+        disc,
+        model.sshPort,
+      ),
+      matchMode: 'prefix',
+      insert: 'bottom',
+      tags: [...T, 'ssh'],
+      label: `known_hosts of ${b.user}`,
+    }),
+    new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries: hostsLines, matchMode: 'contains', insert: 'bottom', tags: T }),
+  );
+  const pgpass: LineEntry[] = [];
+  for (const s of b.servers) {
+    const header = [`; ${marker(cluster.name)} server=${s.backupName}`];
+    rs.push(
+      new FileResource({
+        path: `/etc/barman.d/${s.backupName}.conf`,
+        // A new server is written inactive; bring-up activates it once its slot, roles
+        // and keys are in place. An active server stays active.
+        content: (cur) => serverConf(s, Boolean(cur.exists && /^\s*active\s*=\s*true\s*$/m.test(cur.content ?? '')), header),
+        owner: b.user,
+        group: b.group,
+        mode: '0600',
+        tags: [...T, 'config'],
+      }),
+      new FileResource({ path: `/etc/cron.d/${s.cronFileName}`, content: serverCronFile(s, b.user), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
+    );
+    for (const user of ['barman', 'streaming_barman'] as const) {
+      const pw = secrets[user];
+      const prefix = `${s.pgHost}:*:*:${user}:`;
+      if (pgpass.some((e) => e.match === prefix)) continue;
+      pgpass.push({
+        match: prefix,
+        line: pw === undefined ? KNOWN_AFTER_APPLY : pgpassLine({ host: s.pgHost, port: '*', database: '*', user, password: pw }),
+        display: `${prefix}********`,
+      });
+    }
+  }
+  rs.push(
+    new LinesResource({
+      path: `${b.home}/.pgpass`,
+      owner: b.user,
+      group: b.group,
+      mode: '0600',
+      entries: pgpass,
+      matchMode: 'prefix',
+      insert: 'bottom',
+      secret: true,
+      tags: [...T, 'pgpass'],
+      label: `${b.home}/.pgpass`,
+    }),
+  );
+  return rs;
+}
+
+function postgresHostResources(
+  cluster: ClusterSpec,
+  model: BarmanModel,
+  p: PostgresHostSpec,
+  keys: BarmanKeys,
+  secrets: BarmanSecrets,
+  disc: ReadonlyMap<string, HostDiscovery>,
+  hostsLines: LineEntry[],
+): Resource[] {
+  const T = ['barman'];
+  const d = disc.get(p.name);
+  const home = d?.postgresHome ?? '/var/lib/postgresql';
+  const rs: Resource[] = [
+    new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg']),
+    ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
+    new LinesResource({
+      path: `${home}/.ssh/authorized_keys`,
+      owner: p.user,
+      group: p.group,
+      mode: '0600',
+      // barman → postgres for rsync backups; postgres's own key too, as TPA does.
+      entries: [authorizedEntry(keys.barman), authorizedEntry(keys.postgres)],
+      matchMode: 'contains',
+      insert: 'bottom',
+      tags: [...T, 'ssh'],
+      label: `authorized_keys of ${p.user}`,
+    }),
+    new LinesResource({
+      path: `${home}/.ssh/known_hosts`,
+      owner: p.user,
+      group: p.group,
+      mode: '0644',
+      entries: knownHostsEntries(
+        model.barmanHosts.filter((b) => p.backupTo.includes(b.name)).map((b) => ({ name: b.name, ip: p.barmanHosts.find((x) => x.name === b.name)?.ipAddress ?? '' })),
+        disc,
+        model.sshPort,
+      ),
+      matchMode: 'prefix',
+      insert: 'bottom',
+      tags: [...T, 'ssh'],
+      label: `known_hosts of ${p.user}`,
+    }),
+    new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries: hostsLines, matchMode: 'contains', insert: 'bottom', tags: T }),
+  ];
+  if (!p.isPrimary) return rs;
+
+  // Roles, grants and membership run in one transaction, in this order; so an old
+  // SUPERUSER barman becomes NOSUPERUSER in the same commit that gives it barman_role.
+  const grants = barmanRoleGrants(p.version);
+  rs.push(new PgRoleResource({ name: 'barman_role', attrs: { superuser: false, createdb: false, login: false }, tags: T }));
+  for (const fn of grants.functions) rs.push(new PgFunctionGrantResource('barman_role', fn, T));
+  for (const role of grants.roles) rs.push(new PgMembershipResource(role, 'barman_role', T));
+  rs.push(
+    new PgRoleResource({ name: 'barman', attrs: { login: true, superuser: false, inherit: true }, password: known(secrets.barman), tags: T }),
+    new PgMembershipResource('barman_role', 'barman', T),
+    new PgRoleResource({ name: 'streaming_barman', attrs: { login: true, replication: true }, password: known(secrets.streaming_barman), tags: T }),
+  );
+  const hostType = d?.pgSsl === false ? 'host' : 'hostssl';
+  const hba: LineEntry[] = [];
+  for (const b of p.barmanHosts) {
+    const tag = `# ${marker(cluster.name)} barman=${b.name}`;
+    for (const line of pgHbaLines(b.ipAddress, hostType)) {
+      const key = line.split(/\s+/).slice(0, 4).join(' ');
+      hba.push({ match: key, line: `${line} ${tag}` });
+    }
+  }
+  rs.push(
+    new LinesResource({
+      path: `${p.confDir}/pg_hba.conf`,
+      owner: p.user,
+      group: p.group,
+      mode: '0640',
+      entries: hba,
+      matchMode: 'prefix',
+      // First match wins in pg_hba.conf: our lines go before any broader rule.
+      insert: 'top',
+      tags: [...T, 'config'],
+      notify: [RELOAD],
+      label: `${p.confDir}/pg_hba.conf`,
+    }),
+    new PgSettingResource({
+      name: 'listen_addresses',
+      path: `${p.confDir}/conf.d/tpa-barman-listen.conf`,
+      owner: p.user,
+      group: p.group,
+      want: (current) => {
+        const list = current.split(',').map((s) => s.trim()).filter(Boolean);
+        if (list.includes('*') || list.includes(p.ipAddress) || list.includes('0.0.0.0')) return null;
+        return [...list, p.ipAddress].join(',');
+      },
+      reloadHandler: RELOAD,
+      restartHandler: RESTART,
+      tags: [...T, 'config'],
+    }),
+  );
+  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
+  rs.push(
+    new CommandResource({ id: RELOAD, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
+    new CommandResource({ id: RESTART, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
+  );
+  return rs;
+}
+
+function asBarman(user: string, cmd: string): string {
+  return `runuser -u ${shellQuote(user)} -- ${cmd}`;
+}
+
+function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHostSpec, s: BackupServerSpec): Resource[] {
+  const T = ['barman'];
+  const name = shellQuote(s.backupName);
+  const header = [`; ${marker(cluster.name)} server=${s.backupName}`];
+  const pg = model.postgresHosts.find((p) => p.name === s.pgHost);
+  const want = s.settings.minimumRedundancy >= 1 && s.settings.minimumRedundancy <= 3 ? s.settings.minimumRedundancy : 1;
+  const barman = (args: string): string => asBarman(b.user, `/usr/bin/barman ${args}`);
+  return [
+    new FileResource({
+      path: `/etc/barman.d/${s.backupName}.conf`,
+      id: `activate:${s.backupName}`,
+      content: serverConf(s, true, header),
+      owner: b.user,
+      group: b.group,
+      mode: '0600',
+      tags: [...T, 'config'],
+    }),
+    new CommandResource({
+      id: `streaming:${s.backupName}`,
+      kind: 'wal_streaming',
+      tags: T,
+      // Read on the backed-up host: is our slot there and in use by receive-wal?
+      probeHost: s.pgHost,
+      probe: { sql: `SELECT json_build_object('exists', count(*) > 0, 'active', coalesce(bool_or(active), false)) FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(s.slotName)}` },
+      needed: (f) => {
+        if (f.sql === null) return true;
+        const st = JSON.parse(f.sql.trim() || '{}') as { exists?: boolean; active?: boolean };
+        return !(st.exists && st.active);
+      },
+      summary: `start WAL streaming for ${s.backupName}: replication slot ${s.slotName} on ${s.pgHost}, barman receive-wal`,
+      details: [`barman receive-wal --create-slot ${s.backupName}`, 'barman cron', `wait (≤ 90 s) until receive-wal streams`],
+      run: [
+        // `barman check` creates the server's directories; its failures are expected here.
+        `${barman(`check ${name}`)} >/dev/null 2>&1 || true`,
+        `out=$(${barman(`receive-wal --create-slot ${name}`)} 2>&1) || printf '%s' "$out" | grep -q 'already exists' || { printf '%s\\n' "$out" >&2; exit 1; }`,
+        `${barman('cron')} >/dev/null 2>&1`,
+        'i=0',
+        `until ${barman(`check ${name}`)} 2>/dev/null | grep -q 'receive-wal running: OK'; do`,
+        '  i=$((i+1)); if [ $i -ge 45 ]; then echo "receive-wal did not start within 90 s" >&2; ' + barman(`check ${name}`) + ' >&2 || true; exit 1; fi',
+        `  sleep 2; ${barman('cron')} >/dev/null 2>&1 || true`,
+        'done',
+      ].join('\n'),
+      action: 'start',
+      slow: true,
+    }),
+    new CommandResource({
+      id: `first-backup:${s.backupName}`,
+      kind: 'first_backup',
+      tags: [...T, 'first-backup'],
+      probe: { sh: `grep -l '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info 2>/dev/null | wc -l` },
+      needed: (f) => Number(f.sh.trim() || '0') === 0,
+      summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost})`,
+      details: [`barman switch-wal --archive ${s.backupName}`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
+      run: [
+        // switch-wal --force needs superuser on Barman 3.4; --archive only needs pg_switch_wal().
+        `${barman(`switch-wal --archive --archive-timeout 120 ${name}`)} 2>&1`,
+        `n=0; while [ $n -lt ${want} ]; do ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1; n=$((n+1)); done`,
+      ].join('\n'),
+      action: 'run',
+      slow: true,
+    }),
+  ].filter(() => pg !== undefined);
+}

@@ -1,0 +1,82 @@
+// `tpa-barman ping CLUSTER`: can we reach every host, is its key the one we know, and
+// does become work? Exits 4 if any host is not fine.
+import pLimit from 'p-limit';
+import { loadCluster } from '../config/load.js';
+import { ExitCode } from '../exit-codes.js';
+import { ToolError } from '../errors.js';
+import { HostConnection } from '../transport/connection.js';
+import { makeColors } from '../report/style.js';
+import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from './common.js';
+
+export interface PingFlags extends ConnectionFlags {
+  json?: boolean;
+  color?: boolean;
+}
+
+interface PingRow {
+  host: string;
+  address: string;
+  user: string;
+  reachable: boolean;
+  host_key: 'ok' | 'refused' | 'unknown';
+  sudo: 'ok' | 'failed' | 'not needed' | 'unknown';
+  ms: number;
+  error?: string;
+  hint?: string;
+}
+
+export async function runPing(dir: string, flags: PingFlags, out = process.stdout, err = process.stderr): Promise<number> {
+  const cluster = await loadCluster(dir);
+  const limit = pLimit(defaultForks(cluster.hosts.length, flags));
+  const opts = { ...connectOptions(cluster, flags), readOnly: true };
+  const rows = await Promise.all(
+    cluster.hosts.map((h) =>
+      limit(async (): Promise<PingRow> => {
+        const row: PingRow = { host: h.name, address: `${h.connectAddress}:${h.ssh.port}`, user: h.ssh.user, reachable: false, host_key: 'unknown', sudo: 'unknown', ms: 0 };
+        const t0 = Date.now();
+        try {
+          const conn = await HostConnection.open(sshTarget(cluster, h), opts);
+          row.reachable = true;
+          row.host_key = 'ok';
+          try {
+            if (conn.isRoot) {
+              row.sudo = 'not needed';
+            } else {
+              const r = await conn.exec('true', { readOnly: true, label: 'sudo -n true' });
+              row.sudo = r.code === 0 ? 'ok' : 'failed';
+              if (r.code !== 0) row.error = r.stderr.trim();
+            }
+          } catch (e) {
+            row.sudo = 'failed';
+            row.error = (e as Error).message;
+            row.hint = e instanceof ToolError ? e.hint : undefined;
+          } finally {
+            conn.close();
+          }
+        } catch (e) {
+          row.error = (e as Error).message;
+          row.hint = e instanceof ToolError ? e.hint : undefined;
+          if (/HOST KEY|host key/.test(row.error)) row.host_key = 'refused';
+        }
+        row.ms = Date.now() - t0;
+        return row;
+      }),
+    ),
+  );
+  const bad = rows.filter((r) => !r.reachable || r.host_key !== 'ok' || r.sudo === 'failed');
+  if (flags.json) {
+    out.write(`${JSON.stringify({ cluster: cluster.name, hosts: rows, ok: bad.length === 0 }, null, 2)}\n`);
+  } else {
+    const c = makeColors(err, flags.color);
+    const w = Math.max(...rows.map((r) => r.host.length), 4);
+    for (const r of rows) {
+      const good = r.reachable && r.host_key === 'ok' && r.sudo !== 'failed';
+      const mark = good ? c.green('ok  ') : c.red('FAIL');
+      err.write(`${mark} ${r.host.padEnd(w)}  ${r.user}@${r.address}  reachable=${r.reachable ? 'yes' : 'no'}  host_key=${r.host_key}  sudo=${r.sudo}  ${c.dim(`${r.ms} ms`)}\n`);
+      if (r.error) err.write(`     ${c.red(r.error)}\n`);
+      if (r.hint) err.write(`     ${c.yellow(`hint: ${r.hint}`)}\n`);
+    }
+    err.write(bad.length === 0 ? c.green(`\nAll ${rows.length} hosts reachable.\n`) : c.red(`\n${bad.length} of ${rows.length} hosts failed.\n`));
+  }
+  return bad.length === 0 ? ExitCode.Ok : ExitCode.Unreachable;
+}
