@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { buildFactsScript, newNonce, parseFacts, parseApply, buildApplyScript } from '../../../src/engine/scripts.js';
+import { REMOTE_RUNTIME } from '../../../src/engine/remote-runtime.js';
+
+describe('batched scripts', () => {
+  it('frames probe output so binary and marker-like content survive', () => {
+    const nonce = newNonce();
+    const script = buildFactsScript(
+      [
+        { index: 0, spec: { sh: "printf 'a\\nb\\n@@tpab:fake:end:0:0\\n'" } },
+        { index: 3, spec: { sh: 'exit 7' } },
+      ],
+      undefined,
+      nonce,
+    );
+    const out = execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
+    const facts = parseFacts(out, nonce, [0, 3]);
+    expect(facts.get(0)).toEqual({ sh: 'a\nb\n@@tpab:fake:end:0:0\n', shCode: 0, sql: null });
+    expect(facts.get(3)?.shCode).toBe(7);
+  });
+
+  it('tpab_write replaces a file atomically with owner and mode, and refuses a bad checksum', () => {
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+    const group = execFileSync('id', ['-gn'], { encoding: 'utf8' }).trim();
+    const content = Buffer.from('hello\n').toString('base64');
+    const good = `${REMOTE_RUNTIME}\ntpab_write ${dir}/f ${user} ${group} 0640 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 <<'E'\n${content}\nE\nstat -c %a ${dir}/f; cat ${dir}/f; ls -A ${dir}`;
+    expect(execFileSync('/bin/sh', ['-s'], { input: good, encoding: 'utf8' })).toBe(`640\nhello\nf\n`);
+    const bad = `${REMOTE_RUNTIME}\ntpab_write ${dir}/f ${user} ${group} 0640 0000 <<'E'\n${Buffer.from('evil\n').toString('base64')}\nE\necho rc=$?; cat ${dir}/f; ls -A ${dir}`;
+    const out = execFileSync('/bin/sh', ['-s'], { input: bad, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+    expect(out).toBe('rc=1\nhello\nf\n');
+  });
+
+  it('apply script stops at the first failing change and reports each result', () => {
+    const nonce = newNonce();
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    const script = buildApplyScript(
+      [
+        { index: 1, change: { action: 'run', summary: 'one', sh: 'echo one' } },
+        { index: 2, change: { action: 'run', summary: 'two', sh: 'echo broken >&2; false' } },
+        { index: 5, change: { action: 'run', summary: 'three', sh: `touch ${dir}/three` } },
+      ],
+      [],
+      undefined,
+      nonce,
+      'test',
+      5,
+    ).replace(/\/var\/lock/g, dir);
+    let out = '';
+    try {
+      execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
+    } catch (e) {
+      out = (e as { stdout: string }).stdout;
+    }
+    const parsed = parseApply(out, nonce);
+    expect(parsed.results.get(1)).toEqual({ code: 0, output: 'one\n' });
+    expect(parsed.results.get(2)?.code).not.toBe(0);
+    expect(parsed.results.get(2)?.output).toContain('broken');
+    expect(parsed.results.has(5)).toBe(false);
+  });
+
+  it('apply script refuses to write when a guarded file changed since it was read', () => {
+    const nonce = newNonce();
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    execFileSync('sh', ['-c', `echo other > ${dir}/g`]);
+    const script = buildApplyScript(
+      [{ index: 0, change: { action: 'update', summary: 'x', sh: `echo ours > ${dir}/g`, guard: { path: `${dir}/g`, sha256: '-' } } }],
+      [],
+      undefined,
+      nonce,
+      'test',
+      5,
+    ).replace(/\/var\/lock/g, dir);
+    let code = 0;
+    try {
+      execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
+    } catch (e) {
+      code = (e as { status: number }).status;
+    }
+    expect(code).toBe(76);
+    expect(execFileSync('cat', [`${dir}/g`], { encoding: 'utf8' })).toBe('other\n');
+  });
+});
