@@ -1,0 +1,174 @@
+// Issue 5 acceptance on the real lab: 2 PostgreSQL hosts, 2 Barman hosts. pg1 is backed
+// up to both Barman servers, pg2 to barman1 under a custom backup_name with non-default
+// settings. One deploy gives all-OK `barman check`s and completed backups; a restore
+// drill reads a marker row back; re-deploys are no-ops or repair exactly the drift.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, startLab, type Lab } from '../support/lab.js';
+
+function config(lab: Lab): string {
+  const ip = (n: string): string => lab.host(n).ip;
+  return `---
+cluster_name: ${lab.name}
+ssh_key_file: id_lab
+cluster_vars:
+  postgres_version: 15
+  barman_backup_interval: '15 3 * * sun'
+instances:
+- Name: pg1
+  node: 1
+  role: [primary]
+  platform: bare
+  ip_address: ${ip('pg1')}
+  backup: [barman1, barman2]
+- Name: pg2
+  node: 2
+  role: primary
+  platform: bare
+  ip_address: ${ip('pg2')}
+  backup: barman1
+  vars:
+    backup_name: sales_db
+    barman_retention_policy: RECOVERY WINDOW OF 2 WEEKS
+    barman_minimum_redundancy: 1
+    barman_backup_method: postgres
+- Name: barman1
+  node: 3
+  role: [barman]
+  platform: bare
+  ip_address: ${ip('barman1')}
+- Name: barman2
+  node: 4
+  role: [barman]
+  platform: bare
+  ip_address: ${ip('barman2')}
+`;
+}
+
+interface Recap {
+  host: string;
+  changed: number;
+  failed: number;
+  unreachable: number;
+}
+
+async function deploy(lab: Lab, extra: string[] = []): Promise<{ code: number; doc: { recap: Recap[]; changes: Array<{ host: string; resource: string; status: string; error?: string }> }; stderr: string }> {
+  const r = await cli(['deploy', lab.dir, '--json', ...extra], { timeoutMs: 900_000 });
+  let doc = { recap: [] as Recap[], changes: [] as Array<{ host: string; resource: string; status: string; error?: string }> };
+  try {
+    doc = JSON.parse(r.stdout) as typeof doc;
+  } catch {
+    /* leave empty; the code assertion will show stderr */
+  }
+  return { code: r.code, doc, stderr: r.stderr };
+}
+
+function normalise(text: string, lab: Lab): string {
+  return text.split(lab.name).join('CLUSTER');
+}
+
+describe('Barman deploy on a real lab', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ postgres: 2, barman: 2 });
+    await lab.writeConfig(config(lab));
+  });
+  afterAll(async () => {
+    await lab?.down();
+  });
+
+  it('first deploy sets up working backups everywhere, and barman is never a superuser', async () => {
+    // Watch the catalog during the whole deploy.
+    const watch = lab.exec(
+      'pg1',
+      `for i in $(seq 1 600); do runuser -u postgres -- psql -XAtc "select coalesce((select rolsuper::text from pg_roles where rolname='barman'),'none')" >> /tmp/super.log 2>/dev/null; [ -e /tmp/stop-watch ] && break; sleep 0.2; done`,
+    );
+    const r = await deploy(lab);
+    await lab.exec('pg1', 'touch /tmp/stop-watch');
+    await watch;
+    expect(r.code, r.stderr).toBe(0);
+    const seen = (await lab.exec('pg1', 'sort -u /tmp/super.log')).stdout.trim().split('\n');
+    expect(seen).not.toContain('true');
+    expect(seen).toContain('false');
+
+    for (const [host, servers] of [
+      ['barman1', ['pg1', 'sales_db']],
+      ['barman2', ['pg1']],
+    ] as const) {
+      for (const s of servers) {
+        const check = await lab.exec(host, `runuser -u barman -- barman check ${s}`);
+        expect(check.code, `${host} ${s}\n${check.stdout}`).toBe(0);
+        expect(check.stdout).not.toMatch(/FAILED/);
+        const list = await lab.exec(host, `runuser -u barman -- barman list-backups ${s}`);
+        expect(list.stdout).toMatch(new RegExp(`^${s} \\d{8}T\\d{6} .*Size`, 'm'));
+      }
+    }
+    // Roles as designed.
+    const roles = await lab.exec(
+      'pg2',
+      `runuser -u postgres -- psql -XAtc "select rolname, rolsuper, rolinherit, rolcanlogin, rolreplication from pg_roles where rolname in ('barman','barman_role','streaming_barman') order by 1"`,
+    );
+    expect(roles.stdout.trim()).toBe('barman|f|t|t|f\nbarman_role|f|t|f|f\nstreaming_barman|f|t|t|t');
+  });
+
+  it('writes server configs and cron files that match the golden files', async () => {
+    const golden = join(import.meta.dirname, '..', 'golden', 'lab-deploy');
+    for (const [host, file, name] of [
+      ['barman1', '/etc/barman.d/pg1.conf', 'barman1-pg1.conf'],
+      ['barman1', '/etc/barman.d/sales_db.conf', 'barman1-sales_db.conf'],
+      ['barman2', '/etc/barman.d/pg1.conf', 'barman2-pg1.conf'],
+      ['barman1', '/etc/cron.d/pg1', 'barman1-cron-pg1'],
+      ['barman1', '/etc/cron.d/sales_db', 'barman1-cron-sales_db'],
+      ['barman1', '/etc/cron.d/barman', 'barman1-cron-barman'],
+    ] as const) {
+      const got = (await lab.exec(host, `cat ${file}`)).stdout;
+      const want = await readFile(join(golden, name), 'utf8');
+      expect(normalise(got, lab), `${host}:${file}`).toBe(want);
+    }
+  });
+
+  it('restore drill: a marker row inserted before a backup is read back from a recovered copy', async () => {
+    const marker = `drill-${Date.now()}`;
+    await lab.exec('pg1', `runuser -u postgres -- psql -Xqc "create table if not exists drill(note text); insert into drill values ('${marker}')"`);
+    const backup = await lab.exec('barman1', 'runuser -u barman -- barman backup --wait pg1');
+    expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+    const dest = '/var/lib/postgresql/restore-drill';
+    await lab.exec('pg1', `rm -rf ${dest}`);
+    const rec = await lab.exec('barman1', `runuser -u barman -- barman recover --no-get-wal --remote-ssh-command 'ssh -q postgres@pg1' pg1 latest ${dest}`);
+    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
+    const start = await lab.exec(
+      'pg1',
+      [
+        `cd ${dest}`,
+        // Debian keeps postgresql.conf and pg_hba.conf in /etc: give the copy its own.
+        `printf "port = 5499\\nlisten_addresses = ''\\nunix_socket_directories = '/tmp'\\n" > postgresql.conf`,
+        `printf 'local all all trust\\n' > pg_hba.conf`,
+        `chown postgres:postgres postgresql.conf pg_hba.conf`,
+        `runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ${dest} -l ${dest}/drill.log -w -t 120 start`,
+        `runuser -u postgres -- psql -XAt -h /tmp -p 5499 -d postgres -c "select note from drill where note = '${marker}'"`,
+      ].join(' && '),
+    );
+    await lab.exec('pg1', `runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ${dest} -m fast stop || true`);
+    expect(start.code, start.stdout + start.stderr).toBe(0);
+    expect(start.stdout.trim().split('\n').pop()).toBe(marker);
+  });
+
+  it('a second deploy changes nothing', async () => {
+    const r = await deploy(lab);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc.recap.map((x) => x.changed)).toEqual(r.doc.recap.map(() => 0));
+    expect(r.doc.changes.filter((c) => c.status !== 'skipped')).toEqual([]);
+  });
+
+  it('a third deploy repairs exactly a deleted file and a role altered by hand', async () => {
+    await lab.exec('barman1', 'rm -f /etc/cron.d/sales_db');
+    await lab.exec('pg1', `runuser -u postgres -- psql -Xqc "alter role streaming_barman noreplication"`);
+    const r = await deploy(lab);
+    expect(r.code, r.stderr).toBe(0);
+    const changed = r.doc.changes.filter((c) => c.status === 'changed').map((c) => `${c.host} ${c.resource}`).sort();
+    expect(changed).toEqual(['barman1 file:/etc/cron.d/sales_db', 'pg1 pg_role:streaming_barman']);
+    const check = await lab.exec('barman1', 'runuser -u barman -- barman check pg1');
+    expect(check.code, check.stdout).toBe(0);
+  });
+});
