@@ -1,5 +1,6 @@
 // The resolved Barman deployment: everything the Barman playbook needs, derived from a
 // ClusterSpec with TPA's defaults and precedence (see playbooks/barman/inventory.ts).
+import type { ResolvedVar } from '../../src/config/types.js';
 
 /** Values for the global /etc/barman.conf, from `default_barman_*` and the Barman host. */
 export interface BarmanGlobalSettings {
@@ -103,4 +104,9 @@ export interface BarmanModel {
   barmanHosts: BarmanHostSpec[];
   postgresHosts: PostgresHostSpec[];
   backups: BackupServerSpec[];
+  /**
+   * Every Barman-relevant variable as resolved for each host (by host name), with where its
+   * value came from: defaults, cluster_vars or instance vars. For `tpa-barman inventory`.
+   */
+  hostVars?: Record<string, Record<string, ResolvedVar>>;
 }

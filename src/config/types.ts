@@ -22,6 +22,8 @@ export interface ResolvedVar {
   value: unknown;
   source: VarSource;
   pos?: SourcePos;
+  /** Where in config.yml the value was set, e.g. `cluster_vars.barman_home`; unset for defaults. */
+  key?: string;
 }
 
 export interface HostSpec {
@@ -47,6 +49,21 @@ export interface HostSpec {
   ssh: { user: string; port: number };
   /** Position of the instance in config.yml. */
   pos: SourcePos;
+  /** Key path of the instance, e.g. `instances[2]`. */
+  key?: string;
+}
+
+/** Where a variable assignment sits in config.yml (playbooks lint their own names with these). */
+export type VarScope = 'top' | 'cluster_vars' | 'instance_defaults' | 'location' | 'instance';
+
+/** One `name: value` variable assignment written in config.yml. */
+export interface VarDefinition {
+  name: string;
+  value: unknown;
+  scope: VarScope;
+  /** Key path, e.g. `instances[2].vars.backup_name`. */
+  key: string;
+  pos: SourcePos;
 }
 
 export interface ClusterSpec {
@@ -60,6 +77,14 @@ export interface ClusterSpec {
   knownHostsFile: string;
   clusterVars: Record<string, unknown>;
   hosts: HostSpec[];
+  /**
+   * Every variable assignment in the file: top-level keys, cluster_vars, and the `vars` of
+   * instance_defaults, locations and instances. Lets playbooks validate their own variables
+   * where they are written, once, with positions.
+   */
+  varDefinitions?: VarDefinition[];
+  /** The text of config.yml, so later checks can draw code frames (see issueAt in config/issues.ts). */
+  configText?: string;
 }
 
 /** One problem found in a cluster directory. */

@@ -1,0 +1,114 @@
+// Default values of every variable the Barman playbook reads, as TPA's *code* has them
+// (roles/barman/defaults/main.yml, roles/init/defaults/main.yml, roles/init/tasks/postgres.yml),
+// not as its docs table says: barman_log_file is /var/log/barman/barman.log.
+
+/**
+ * The 18 `barman_*` settings of TPA's table, set on the backed-up instance (or in
+ * cluster_vars) and passed to its /etc/barman.d/<backup_name>.conf with `barman_` removed.
+ * `undefined` means unset: the key is only written when the user sets it. barman_log_file
+ * is listed for completeness but only sets the global log_file, from the Barman host.
+ */
+export const BARMAN_SERVER_DEFAULTS = {
+  barman_archiver: false,
+  barman_log_file: '/var/log/barman/barman.log',
+  barman_backup_method: 'rsync',
+  barman_compression: 'pigz',
+  barman_reuse_backup: 'link',
+  barman_parallel_jobs: 1,
+  barman_backup_options: 'concurrent_backup',
+  barman_immediate_checkpoint: false,
+  barman_network_compression: false,
+  barman_basebackup_retry_times: 3,
+  barman_basebackup_retry_sleep: 30,
+  barman_minimum_redundancy: 3,
+  barman_retention_policy: 'RECOVERY WINDOW OF 4 WEEKS',
+  barman_last_backup_maximum_age: '1 WEEK',
+  barman_pre_archive_retry_script: undefined,
+  barman_post_backup_retry_script: undefined,
+  barman_post_backup_script: undefined,
+  barman_streaming_wals_directory: undefined,
+} as const satisfies Record<string, string | number | boolean | undefined>;
+
+export type BarmanServerVar = keyof typeof BARMAN_SERVER_DEFAULTS;
+
+/** Default backup schedule: 04:00 every Wednesday and Saturday. */
+export const DEFAULT_BACKUP_INTERVAL = '0 4 * * wed,sat';
+
+/**
+ * `default_barman_*`: the values of the global /etc/barman.conf, and the fallback of each
+ * per-server `barman_X` (TPA computes `_barman_X = barman_X | default(default_barman_X)`).
+ * Users override them in cluster_vars.
+ */
+export const DEFAULT_BARMAN_DEFAULTS = {
+  default_barman_log_file: BARMAN_SERVER_DEFAULTS.barman_log_file,
+  default_barman_archiver: BARMAN_SERVER_DEFAULTS.barman_archiver,
+  default_barman_backup_method: BARMAN_SERVER_DEFAULTS.barman_backup_method,
+  default_barman_parallel_jobs: BARMAN_SERVER_DEFAULTS.barman_parallel_jobs,
+  default_barman_reuse_backup: BARMAN_SERVER_DEFAULTS.barman_reuse_backup,
+  default_barman_backup_options: BARMAN_SERVER_DEFAULTS.barman_backup_options,
+  default_barman_immediate_checkpoint: BARMAN_SERVER_DEFAULTS.barman_immediate_checkpoint,
+  default_barman_compression: BARMAN_SERVER_DEFAULTS.barman_compression,
+  default_barman_network_compression: BARMAN_SERVER_DEFAULTS.barman_network_compression,
+  default_barman_basebackup_retry_times: BARMAN_SERVER_DEFAULTS.barman_basebackup_retry_times,
+  default_barman_basebackup_retry_sleep: BARMAN_SERVER_DEFAULTS.barman_basebackup_retry_sleep,
+  default_barman_minimum_redundancy: BARMAN_SERVER_DEFAULTS.barman_minimum_redundancy,
+  default_barman_retention_policy: BARMAN_SERVER_DEFAULTS.barman_retention_policy,
+  default_barman_last_backup_maximum_age: BARMAN_SERVER_DEFAULTS.barman_last_backup_maximum_age,
+  default_barman_backup_interval: DEFAULT_BACKUP_INTERVAL,
+} as const;
+
+/**
+ * The global `compression` when the user has not set default_barman_compression: TPA
+ * detects pigz > bzip2 > gzip > none on each Barman host (roles/barman/tasks/server.yml).
+ */
+export const GLOBAL_COMPRESSION_AUTO = 'auto';
+
+/** Barman host identity and install settings, plus instance-level backup settings. */
+export const BARMAN_HOST_DEFAULTS = {
+  barman_user: 'barman',
+  barman_group: 'barman',
+  barman_home: '/var/lib/barman',
+  barman_shared: false,
+  /** Unset: install the latest packages. */
+  barman_package_version: undefined,
+  barman_installation_method: 'pkg',
+  barman_backup_interval: DEFAULT_BACKUP_INTERVAL,
+  barman_client_dsn_attributes: '',
+  /** Unset: falls back to barman_client_dsn_attributes. */
+  streaming_barman_client_dsn_attributes: undefined,
+} as const;
+
+/**
+ * PostgreSQL settings as roles/init sets them for community PostgreSQL on Debian.
+ * postgres_version defaults to 13 as in TPA; the project's lab config sets 15.
+ */
+export const POSTGRES_DEFAULTS = {
+  postgres_version: 13,
+  postgres_port: 5432,
+  postgres_user: 'postgres',
+  postgres_group: 'postgres',
+} as const;
+
+/** Debian cluster name used for /etc/postgresql/<version>/<cluster>. */
+export const POSTGRES_CLUSTER_NAME = 'main';
+
+export function defaultPostgresBinDir(version: number): string {
+  return `/usr/lib/postgresql/${version}/bin`;
+}
+
+export function defaultPostgresConfDir(version: number): string {
+  return `/etc/postgresql/${version}/${POSTGRES_CLUSTER_NAME}`;
+}
+
+/** The SSH port TPA uses when cluster_ssh_port is unset. */
+export const DEFAULT_SSH_PORT = 22;
+
+/** Settings TPA knows that this tool accepts but does not read (secrets, PEM, source builds). */
+export const TOLERATED_BARMAN_VARS = [
+  'barman_password',
+  'barman_role_password',
+  'streaming_barman_password',
+  'barman_git_url',
+  'barman_git_ref',
+  'default_barman_role_attrs',
+] as const;

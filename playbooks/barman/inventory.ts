@@ -1,0 +1,623 @@
+// resolveBarman(): ClusterSpec → BarmanModel, with TPA's defaults and precedence and every
+// check that keeps config values from escaping into files, shell commands, SQL or cron.
+//
+// Precedence (TPA, reference §1.5): per-server `barman_X` comes from the *backed-up*
+// instance's context (its vars, else cluster_vars), falling back to `default_barman_X`
+// (same context), then the code default. The global /etc/barman.conf uses only
+// `default_barman_*` and the Barman host's `barman_log_file`/`barman_home`/`barman_user`.
+import { ConfigError } from '../../src/errors.js';
+import { closest } from '../../src/config/checks/levenshtein.js';
+import { UNIX_NAME, absolutePathProblem, controlCharProblem } from '../../src/config/checks/strings.js';
+import { issueAt } from '../../src/config/issues.js';
+import { showValue } from '../../src/config/printable.js';
+import type { ClusterSpec, ConfigIssue, HostSpec, ResolvedVar, VarDefinition } from '../../src/config/types.js';
+import { validateCronSchedule } from '../../src/util/cron.js';
+import {
+  BARMAN_HOST_DEFAULTS,
+  BARMAN_SERVER_DEFAULTS,
+  DEFAULT_BARMAN_DEFAULTS,
+  DEFAULT_SSH_PORT,
+  GLOBAL_COMPRESSION_AUTO,
+  POSTGRES_CLUSTER_NAME,
+  POSTGRES_DEFAULTS,
+  TOLERATED_BARMAN_VARS,
+  defaultPostgresBinDir,
+  defaultPostgresConfDir,
+} from './defaults.js';
+import type {
+  BackupServerSpec,
+  BarmanGlobalSettings,
+  BarmanHostSpec,
+  BarmanModel,
+  BarmanServerSettings,
+  PostgresHostSpec,
+} from './model.js';
+
+// ---------------------------------------------------------------------------------------
+// Value rules: each accepts a raw config value and returns it normalised, or a problem.
+
+type Checked = { ok: true; value: unknown } | { ok: false; problem: string; hint?: string };
+type Rule = (v: unknown) => Checked;
+
+const ok = (value: unknown): Checked => ({ ok: true, value });
+const bad = (problem: string, hint?: string): Checked => (hint ? { ok: false, problem, hint } : { ok: false, problem });
+
+/**
+ * Booleans: YAML true/false, or the strings "true"/"false" (any case) that TPA configs
+ * sometimes quote. yes/no/on/off are refused: they are strings in YAML 1.2 but booleans in
+ * TPA's YAML 1.1, so accepting either reading would silently differ from the other.
+ */
+const bool: Rule = (v) => {
+  if (typeof v === 'boolean') return ok(v);
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return ok(v.toLowerCase() === 'true');
+  return bad(`must be true or false, not ${showValue(v)}`, 'write true or false (unquoted)');
+};
+
+/** Integers in a range; digit strings (as `|int` would read them) are accepted too. */
+const int =
+  (min: number, max: number): Rule =>
+  (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,9}$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isInteger(n)) return bad(`must be an integer, not ${showValue(v)}`);
+    if (n < min || n > max) return bad(`must be between ${min} and ${max}, not ${n}`);
+    return ok(n);
+  };
+
+/** A string without control or invisible characters, then the given check. */
+const text =
+  (check: (s: string) => Checked, hint?: string): Rule =>
+  (v) => {
+    if (typeof v !== 'string') return bad(`must be a string, not ${showValue(v)}`, hint);
+    const ctl = controlCharProblem(v);
+    if (ctl) return bad(`${ctl}; it would end up in Barman's configuration files, cron lines or shell commands`, hint);
+    return check(v);
+  };
+
+const matching = (re: RegExp, hint: string): Rule =>
+  text((s) => (re.test(s) ? ok(s) : bad(`has an invalid value ${showValue(s)}`, hint)), hint);
+
+const oneOf = (values: readonly string[]): Rule =>
+  text((s) => {
+    if (values.includes(s)) return ok(s);
+    const near = values.find((x) => x === s.toLowerCase()) ?? closest(s, values);
+    return bad(`must be one of ${values.join(', ')}, not ${showValue(s)}`, near ? `did you mean ${near}?` : undefined);
+  });
+
+const path = (extra?: (s: string) => string | undefined): Rule =>
+  text((s) => {
+    const problem = absolutePathProblem(s) ?? extra?.(s);
+    return problem ? bad(`${problem} (${showValue(s)})`) : ok(s);
+  });
+
+/** Homes that would hand Barman (and its recursive chown) a system directory. */
+const SYSTEM_DIRS = new Set(['/', '/etc', '/usr', '/var', '/var/lib', '/home', '/root', '/tmp', '/bin', '/sbin', '/lib', '/boot', '/dev', '/proc', '/sys', '/opt', '/srv']);
+
+const unixName = matching(UNIX_NAME, 'lower-case letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters');
+
+/** TPA splits the schedule on single spaces into exactly five cron fields. */
+const cron = text((s) => {
+  if (/\s\s|\t|^\s|\s$/.test(s)) return bad(`fields must be separated by single spaces (${showValue(s)})`, 'e.g. "0 4 * * wed,sat"');
+  const problem = validateCronSchedule(s);
+  return problem ? bad(`is not a valid cron schedule: ${problem}`, 'five fields: minute hour day-of-month month day-of-week, e.g. "0 4 * * wed,sat"') : ok(s);
+});
+
+/** backup_name names /etc/barman.d/<n>.conf, <barman_home>/<n>, a cron file and `barman backup <n>`. */
+const backupName = text((s) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s)) {
+    return bad(`has an invalid value ${showValue(s)}`, 'letters, digits, ".", "_" and "-", starting with a letter or digit (it names files and a Barman server)');
+  }
+  if (s.length > 63) return bad('is longer than 63 characters');
+  if (['all', 'barman'].includes(s.toLowerCase())) return bad(`cannot be ${showValue(s)}: Barman reserves that name`);
+  return ok(s);
+});
+
+/** libpq `keyword=value` pairs appended to conninfo; host/port/dbname/user are ours. */
+const DSN_PAIR = /^[a-z_]+=('([^'\\]|\\.)*'|[^\s'"\\%]+)$/;
+const RESERVED_DSN_KEYS = new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'replication']);
+const dsnAttributes = text((s) => {
+  const trimmed = s.trim();
+  if (trimmed === '') return ok('');
+  for (const pair of trimmed.split(/ +/)) {
+    if (!DSN_PAIR.test(pair)) {
+      return bad(`has an invalid connection parameter ${showValue(pair)}`, 'space-separated libpq keyword=value pairs, e.g. "sslmode=verify-full"; no double quotes or "%"');
+    }
+    const key = pair.slice(0, pair.indexOf('='));
+    if (RESERVED_DSN_KEYS.has(key)) return bad(`must not set ${key}: tpa-barman sets it`);
+  }
+  return ok(trimmed);
+});
+
+const BARMAN_SERVER_RULES: Record<string, Rule> = {
+  barman_archiver: bool,
+  barman_log_file: path(),
+  barman_backup_method: oneOf(['rsync', 'postgres', 'local-rsync']),
+  // Barman's compression options, plus `none` which TPA writes when no compressor exists.
+  barman_compression: oneOf(['gzip', 'bzip2', 'pigz', 'pygzip', 'pybzip2', 'xz', 'lz4', 'zstd', 'snappy', 'custom', 'none']),
+  barman_reuse_backup: oneOf(['off', 'copy', 'link']),
+  barman_parallel_jobs: int(1, 128),
+  barman_backup_options: matching(
+    /^(exclusive_backup|concurrent_backup|external_configuration)(,(exclusive_backup|concurrent_backup|external_configuration))*$/,
+    'concurrent_backup, exclusive_backup or external_configuration (comma-separated, no spaces)',
+  ),
+  barman_immediate_checkpoint: bool,
+  barman_network_compression: bool,
+  barman_basebackup_retry_times: int(0, 1000),
+  barman_basebackup_retry_sleep: int(0, 86400),
+  barman_minimum_redundancy: int(0, 1000),
+  barman_retention_policy: matching(
+    /^(REDUNDANCY [1-9][0-9]{0,3}|RECOVERY WINDOW OF [1-9][0-9]{0,3} (DAY|WEEK|MONTH)S?)$/i,
+    'Barman\'s grammar: "REDUNDANCY n" or "RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS"',
+  ),
+  barman_last_backup_maximum_age: matching(/^[1-9][0-9]{0,3} (DAY|WEEK|MONTH)S?$/i, '"n DAYS", "n WEEKS" or "n MONTHS", e.g. "1 WEEK"'),
+  barman_pre_archive_retry_script: path(),
+  barman_post_backup_retry_script: path(),
+  barman_post_backup_script: path(),
+  barman_streaming_wals_directory: path(),
+  barman_backup_interval: cron,
+};
+
+const VAR_RULES: Record<string, Rule> = {
+  ...BARMAN_SERVER_RULES,
+  // default_barman_X takes the same values as barman_X.
+  ...Object.fromEntries(Object.entries(BARMAN_SERVER_RULES).map(([k, r]) => [`default_${k}`, r])),
+  backup_name: backupName,
+  barman_user: unixName,
+  barman_group: unixName,
+  barman_home: path((s) => (SYSTEM_DIRS.has(s) ? `must not be the system directory ${s}` : undefined)),
+  barman_shared: bool,
+  barman_package_version: matching(/^[0-9A-Za-z.+~:*][0-9A-Za-z.+~:*-]{0,63}$/, 'an apt/yum version such as 3.10.0-1 or 3.10.*'),
+  barman_installation_method: text((s) => (s === 'pkg' ? ok(s) : bad(`must be pkg, not ${showValue(s)}`, 'tpa-barman installs Barman from packages only'))),
+  barman_client_dsn_attributes: dsnAttributes,
+  streaming_barman_client_dsn_attributes: dsnAttributes,
+  postgres_version: int(10, 99),
+  postgres_port: int(1, 65535),
+  postgres_user: unixName,
+  postgres_group: unixName,
+  postgres_bin_dir: path(),
+  postgres_conf_dir: path(),
+};
+
+const KNOWN_BARMAN_VARS: readonly string[] = [...Object.keys(VAR_RULES), ...TOLERATED_BARMAN_VARS].filter((n) => /barman/.test(n));
+
+function isBarmanVarName(name: string): boolean {
+  return name.startsWith('barman_') || name.startsWith('default_barman_');
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking variable definitions where they are written.
+
+/** Definitions from the loader, or rebuilt from host vars for a hand-made ClusterSpec. */
+function definitionsOf(cluster: ClusterSpec): VarDefinition[] {
+  if (cluster.varDefinitions) return cluster.varDefinitions;
+  const seen = new Map<string, VarDefinition>();
+  for (const h of cluster.hosts) {
+    for (const [name, v] of Object.entries(h.vars)) {
+      const key = v.key ?? `${h.key ?? h.name}.vars.${name}`;
+      if (!seen.has(key) && v.pos) seen.set(key, { name, value: v.value, scope: v.source === 'cluster_vars' ? 'cluster_vars' : 'instance', key, pos: v.pos });
+    }
+  }
+  return [...seen.values()];
+}
+
+function checkDefinitions(cluster: ClusterSpec, issues: ConfigIssue[]): void {
+  for (const def of definitionsOf(cluster)) {
+    const rule = VAR_RULES[def.name];
+    const where = { key: def.key, pos: def.pos };
+    if (def.scope === 'top' && (isBarmanVarName(def.name) || def.name === 'backup_name')) {
+      issues.push(issueAt(cluster, `${def.name} is set at the top level of config.yml, where it is not a variable`, { ...where, hint: 'move it under cluster_vars: (or an instance\'s vars:)' }));
+      continue;
+    }
+    if (!rule) {
+      if (isBarmanVarName(def.name) && !KNOWN_BARMAN_VARS.includes(def.name)) {
+        const near = closest(def.name, KNOWN_BARMAN_VARS);
+        issues.push(issueAt(cluster, `unknown Barman setting ${def.name}`, { ...where, hint: near ? `did you mean ${near}?` : 'see the barman_* variables in the documentation' }));
+      }
+      continue;
+    }
+    const checked = rule(def.value);
+    if (!checked.ok) issues.push(issueAt(cluster, `${def.name} ${checked.problem}`, { ...where, hint: checked.hint }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Resolving values in one host's context.
+
+/** The first of `names` set for `host` (normalised by its rule), else the default. */
+function pick(host: HostSpec, names: readonly string[], fallback: unknown): ResolvedVar {
+  for (const name of names) {
+    const v = host.vars[name];
+    if (v === undefined || v.value === undefined || v.value === null) continue;
+    const rule = VAR_RULES[name];
+    const checked = rule ? rule(v.value) : ok(v.value);
+    // Invalid values were reported by checkDefinitions; resolve to the default meanwhile.
+    if (checked.ok) return { ...v, value: checked.value };
+  }
+  return { value: fallback, source: 'default' };
+}
+
+/** barman_X, else default_barman_X, else the code default — all in `host`'s context. */
+function barmanSetting(host: HostSpec, name: keyof typeof BARMAN_SERVER_RULES): ResolvedVar {
+  const fallback = name === 'barman_backup_interval' ? BARMAN_HOST_DEFAULTS.barman_backup_interval : BARMAN_SERVER_DEFAULTS[name as keyof typeof BARMAN_SERVER_DEFAULTS];
+  return pick(host, [name, `default_${name}`], fallback);
+}
+
+function defaultSetting(host: HostSpec, name: keyof typeof DEFAULT_BARMAN_DEFAULTS): ResolvedVar {
+  return pick(host, [name], DEFAULT_BARMAN_DEFAULTS[name]);
+}
+
+const str = (v: ResolvedVar): string => String(v.value);
+const num = (v: ResolvedVar): number => Number(v.value);
+const flag = (v: ResolvedVar): boolean => v.value === true;
+const optional = (v: ResolvedVar): string | undefined => (v.value === undefined ? undefined : String(v.value));
+
+interface PostgresContext {
+  version: ResolvedVar;
+  port: ResolvedVar;
+  user: ResolvedVar;
+  group: ResolvedVar;
+  binDir: ResolvedVar;
+  confDir: ResolvedVar;
+  sshPort: ResolvedVar;
+  dsn: ResolvedVar;
+  streamingDsn: ResolvedVar;
+  packageVersion: ResolvedVar;
+}
+
+function postgresContext(host: HostSpec): PostgresContext {
+  const version = pick(host, ['postgres_version'], POSTGRES_DEFAULTS.postgres_version);
+  const dsn = pick(host, ['barman_client_dsn_attributes'], BARMAN_HOST_DEFAULTS.barman_client_dsn_attributes);
+  return {
+    version,
+    port: pick(host, ['postgres_port'], POSTGRES_DEFAULTS.postgres_port),
+    user: pick(host, ['postgres_user'], POSTGRES_DEFAULTS.postgres_user),
+    group: pick(host, ['postgres_group'], POSTGRES_DEFAULTS.postgres_group),
+    binDir: pick(host, ['postgres_bin_dir'], defaultPostgresBinDir(num(version))),
+    confDir: pick(host, ['postgres_conf_dir'], defaultPostgresConfDir(num(version))),
+    sshPort: pick(host, ['cluster_ssh_port'], DEFAULT_SSH_PORT),
+    dsn,
+    // streaming_barman_client_dsn_attributes defaults to barman_client_dsn_attributes.
+    streamingDsn: pick(host, ['streaming_barman_client_dsn_attributes', 'barman_client_dsn_attributes'], dsn.value),
+    packageVersion: pick(host, ['barman_package_version'], undefined),
+  };
+}
+
+/** Per-server settings for `pg`'s /etc/barman.d file, with each value's origin. */
+function serverSettings(pg: HostSpec): { settings: BarmanServerSettings; vars: Record<string, ResolvedVar> } {
+  const v = Object.fromEntries(
+    Object.keys(BARMAN_SERVER_RULES)
+      .filter((n) => n !== 'barman_log_file')
+      .map((n) => [n, barmanSetting(pg, n)]),
+  ) as Record<string, ResolvedVar>;
+  const get = (n: string): ResolvedVar => v[n] as ResolvedVar;
+  const settings: BarmanServerSettings = {
+    archiver: flag(get('barman_archiver')),
+    backupMethod: str(get('barman_backup_method')),
+    compression: str(get('barman_compression')),
+    reuseBackup: str(get('barman_reuse_backup')),
+    parallelJobs: num(get('barman_parallel_jobs')),
+    backupOptions: str(get('barman_backup_options')),
+    immediateCheckpoint: flag(get('barman_immediate_checkpoint')),
+    networkCompression: flag(get('barman_network_compression')),
+    basebackupRetryTimes: num(get('barman_basebackup_retry_times')),
+    basebackupRetrySleep: num(get('barman_basebackup_retry_sleep')),
+    minimumRedundancy: num(get('barman_minimum_redundancy')),
+    retentionPolicy: str(get('barman_retention_policy')),
+    lastBackupMaximumAge: str(get('barman_last_backup_maximum_age')),
+    backupInterval: str(get('barman_backup_interval')),
+  };
+  const scripts = {
+    preArchiveRetryScript: 'barman_pre_archive_retry_script',
+    postBackupRetryScript: 'barman_post_backup_retry_script',
+    postBackupScript: 'barman_post_backup_script',
+    streamingWalsDirectory: 'barman_streaming_wals_directory',
+  } as const;
+  for (const [field, name] of Object.entries(scripts) as Array<[keyof typeof scripts, string]>) {
+    const value = optional(get(name));
+    if (value === undefined) delete v[name];
+    else settings[field] = value;
+  }
+  return { settings, vars: v };
+}
+
+/** Global /etc/barman.conf values for one Barman host. */
+function globalSettings(barman: HostSpec, pg: PostgresContext): { global: BarmanGlobalSettings; vars: Record<string, ResolvedVar> } {
+  const d = (n: keyof typeof DEFAULT_BARMAN_DEFAULTS): ResolvedVar => defaultSetting(barman, n);
+  const home = pick(barman, ['barman_home'], BARMAN_HOST_DEFAULTS.barman_home);
+  const user = pick(barman, ['barman_user'], BARMAN_HOST_DEFAULTS.barman_user);
+  const logFile = pick(barman, ['barman_log_file', 'default_barman_log_file'], BARMAN_SERVER_DEFAULTS.barman_log_file);
+  // Compression: the user's default_barman_compression, else detected on the host ("auto").
+  const compressionSet = d('default_barman_compression');
+  const compression = compressionSet.source === 'default' ? { value: GLOBAL_COMPRESSION_AUTO, source: 'default' as const } : compressionSet;
+  const vars: Record<string, ResolvedVar> = {
+    barman_home: home,
+    barman_user: user,
+    barman_log_file: logFile,
+    default_barman_backup_method: d('default_barman_backup_method'),
+    default_barman_parallel_jobs: d('default_barman_parallel_jobs'),
+    default_barman_reuse_backup: d('default_barman_reuse_backup'),
+    default_barman_backup_options: d('default_barman_backup_options'),
+    default_barman_immediate_checkpoint: d('default_barman_immediate_checkpoint'),
+    default_barman_compression: compression,
+    default_barman_network_compression: d('default_barman_network_compression'),
+    default_barman_basebackup_retry_times: d('default_barman_basebackup_retry_times'),
+    default_barman_basebackup_retry_sleep: d('default_barman_basebackup_retry_sleep'),
+    default_barman_minimum_redundancy: d('default_barman_minimum_redundancy'),
+    default_barman_retention_policy: d('default_barman_retention_policy'),
+    default_barman_last_backup_maximum_age: d('default_barman_last_backup_maximum_age'),
+    postgres_bin_dir: pg.binDir,
+  };
+  const g = (n: string): ResolvedVar => vars[n] as ResolvedVar;
+  const global: BarmanGlobalSettings = {
+    barmanHome: str(home),
+    barmanUser: str(user),
+    logFile: str(logFile),
+    backupMethod: str(g('default_barman_backup_method')),
+    parallelJobs: num(g('default_barman_parallel_jobs')),
+    reuseBackup: str(g('default_barman_reuse_backup')),
+    backupOptions: str(g('default_barman_backup_options')),
+    immediateCheckpoint: flag(g('default_barman_immediate_checkpoint')),
+    compression: str(compression),
+    networkCompression: flag(g('default_barman_network_compression')),
+    basebackupRetryTimes: num(g('default_barman_basebackup_retry_times')),
+    basebackupRetrySleep: num(g('default_barman_basebackup_retry_sleep')),
+    minimumRedundancy: num(g('default_barman_minimum_redundancy')),
+    retentionPolicy: str(g('default_barman_retention_policy')),
+    lastBackupMaximumAge: str(g('default_barman_last_backup_maximum_age')),
+    pathPrefix: str(pg.binDir),
+  };
+  return { global, vars };
+}
+
+// ---------------------------------------------------------------------------------------
+// Derived names.
+
+/** TPA's backup_slot_name filter: `backup_` + host up to the first '.', '-' → '_'. */
+export function slotNameFor(barmanHost: string): string {
+  return `backup_${(barmanHost.split('.')[0] ?? barmanHost).replace(/-/g, '_')}`;
+}
+
+/** /etc/cron.d/<name>: cron ignores files with dots in their names, so TPA cuts at the first. */
+export function cronFileNameFor(backupName: string): string {
+  return backupName.split('.')[0] ?? backupName;
+}
+
+/**
+ * `host=<pg> port=<port> dbname=postgres user=<user> <attrs>`. TPA leaves a trailing space
+ * inside the quotes when there are no attributes (quirk §11.13); we trim it.
+ */
+export function conninfoFor(pgHost: string, port: number, user: string, attributes: string): string {
+  return `host=${pgHost} port=${port} dbname=postgres user=${user} ${attributes}`.trim();
+}
+
+// ---------------------------------------------------------------------------------------
+// Topology checks and assembly.
+
+function where(h: HostSpec, name: string): { key: string; pos: HostSpec['pos'] } {
+  const v = h.vars[name];
+  return { key: v?.key ?? `${h.key ?? h.name}.${name}`, pos: v?.pos ?? h.pos };
+}
+
+/** Every `backup:` must name one instance with the barman role; backed-up hosts run Postgres. */
+function checkBackupTargets(cluster: ClusterSpec, issues: ConfigIssue[]): Map<string, string[]> {
+  const byName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const barmanNames = cluster.hosts.filter((h) => h.roles.includes('barman')).map((h) => h.name);
+  const referrers = new Map<string, HostSpec[]>();
+  const valid = new Map<string, string[]>();
+  for (const h of cluster.hosts) {
+    if (h.backup.length === 0) continue;
+    if (!h.roles.includes('postgres')) {
+      issues.push(issueAt(cluster, `instance ${h.name} has backup: set but no postgres role (role: ${h.roles.join(', ') || 'none'})`, {
+        ...where(h, 'backup'),
+        hint: 'only PostgreSQL instances (primary, replica, witness, bdr or postgres) can be backed up',
+      }));
+      continue;
+    }
+    const targets: string[] = [];
+    for (const t of h.backup) {
+      if (targets.includes(t)) {
+        issues.push(issueAt(cluster, `backup lists ${t} twice`, where(h, 'backup')));
+        continue;
+      }
+      targets.push(t);
+      const list = referrers.get(t) ?? [];
+      list.push(h);
+      referrers.set(t, list);
+    }
+    valid.set(h.name, targets);
+  }
+  for (const [target, hosts] of referrers) {
+    const found = byName.get(target);
+    if (found?.roles.includes('barman')) continue;
+    const first = hosts[0] as HostSpec;
+    const near = closest(target, barmanNames);
+    const hint = found
+      ? `${target} exists but its role is [${found.roles.join(', ')}]; add barman to its role`
+      : near
+        ? `did you mean ${near}?`
+        : barmanNames.length
+          ? `Barman instances: ${barmanNames.join(', ')}`
+          : 'add an instance with role: [barman]';
+    issues.push(issueAt(cluster, `An instance with Name=${target} and 'barman' in role must exist, because of the 'backup: ${target}' setting on instance(s) ${hosts.map((h) => h.name).join(', ')}`, { ...where(first, 'backup'), hint }));
+    for (const h of hosts) valid.set(h.name, (valid.get(h.name) ?? []).filter((t) => t !== target));
+  }
+  return valid;
+}
+
+/** barman_shared only makes sense on the Barman instance itself (TPA docs, §6). */
+function checkShared(cluster: ClusterSpec, issues: ConfigIssue[]): void {
+  for (const h of cluster.hosts) {
+    const v = h.vars['barman_shared'];
+    if (!v || h.roles.includes('barman') || pick(h, ['barman_shared'], false).value !== true) continue;
+    issues.push(issueAt(cluster, `barman_shared is true for ${h.name}, which has no barman role`, { key: v.key, pos: v.pos ?? h.pos, hint: 'set barman_shared: true in the vars: of the shared Barman instance only' }));
+  }
+}
+
+/** On one Barman host, server names and cron files must not collide. */
+function checkServerNames(cluster: ClusterSpec, barman: string, servers: BackupServerSpec[], issues: ConfigIssue[]): void {
+  const byName = new Map<string, BackupServerSpec>();
+  const byCron = new Map<string, BackupServerSpec>();
+  const hosts = new Map(cluster.hosts.map((h) => [h.name, h]));
+  for (const s of servers) {
+    const at = where(hosts.get(s.pgHost) as HostSpec, 'backup_name');
+    const sameName = byName.get(s.backupName.toLowerCase());
+    if (sameName) {
+      issues.push(issueAt(cluster, `backup_name ${s.backupName} is used by both ${sameName.pgHost} and ${s.pgHost} on Barman host ${barman}`, { ...at, hint: 'set a unique backup_name in the vars: of one of them' }));
+      continue;
+    }
+    byName.set(s.backupName.toLowerCase(), s);
+    const sameCron = byCron.get(s.cronFileName);
+    if (sameCron) {
+      issues.push(issueAt(cluster, `backup names ${sameCron.backupName} and ${s.backupName} would share the cron file /etc/cron.d/${s.cronFileName} on ${barman}`, { ...at, hint: 'the cron file is named after backup_name up to its first "."; make that part unique' }));
+      continue;
+    }
+    byCron.set(s.cronFileName, s);
+  }
+}
+
+function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext): { server: BackupServerSpec; vars: Record<string, ResolvedVar> } {
+  const name = pick(pg, ['backup_name'], pg.name);
+  const { settings, vars } = serverSettings(pg);
+  const backupName = str(name);
+  const server: BackupServerSpec = {
+    backupName,
+    pgHost: pg.name,
+    barmanHost,
+    slotName: slotNameFor(barmanHost),
+    sshCommand: `ssh -q ${str(ctx.user)}@${pg.name} -p ${num(ctx.sshPort)}`,
+    conninfo: conninfoFor(pg.name, num(ctx.port), 'barman', str(ctx.dsn)),
+    streamingConninfo: conninfoFor(pg.name, num(ctx.port), 'streaming_barman', str(ctx.streamingDsn)),
+    settings,
+    cronFileName: cronFileNameFor(backupName),
+  };
+  return { server, vars: { backup_name: name, ...vars } };
+}
+
+function postgresVars(ctx: PostgresContext): Record<string, ResolvedVar> {
+  const out: Record<string, ResolvedVar> = {
+    postgres_version: ctx.version,
+    postgres_port: ctx.port,
+    postgres_user: ctx.user,
+    postgres_group: ctx.group,
+    postgres_bin_dir: ctx.binDir,
+    cluster_ssh_port: ctx.sshPort,
+    barman_client_dsn_attributes: ctx.dsn,
+    streaming_barman_client_dsn_attributes: ctx.streamingDsn,
+  };
+  if (ctx.packageVersion.value !== undefined) out['barman_package_version'] = ctx.packageVersion;
+  return out;
+}
+
+/** Slot names are per Barman host; two Barman hosts of one instance must not share one. */
+function checkSlots(cluster: ClusterSpec, pg: HostSpec, targets: string[], issues: ConfigIssue[]): void {
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    const slot = slotNameFor(t);
+    const other = seen.get(slot);
+    if (other) issues.push(issueAt(cluster, `Barman hosts ${other} and ${t} would both use replication slot ${slot} on ${pg.name}`, { ...where(pg, 'backup'), hint: 'slot names come from the Barman host name up to its first "."' }));
+    seen.set(slot, t);
+  }
+}
+
+/**
+ * Resolve everything the Barman playbook needs from a loaded cluster. Throws ConfigError
+ * (exit 5) listing every problem at once.
+ */
+export function resolveBarman(cluster: ClusterSpec): BarmanModel {
+  const issues: ConfigIssue[] = [];
+  checkDefinitions(cluster, issues);
+  const targetsOf = checkBackupTargets(cluster, issues);
+  checkShared(cluster, issues);
+
+  const hostVars: Record<string, Record<string, ResolvedVar>> = {};
+  const addVars = (host: string, vars: Record<string, ResolvedVar>): void => {
+    hostVars[host] = { ...hostVars[host], ...vars };
+  };
+
+  const pgHosts = cluster.hosts.filter((h) => h.roles.includes('postgres'));
+  const barmanSpecs = cluster.hosts.filter((h) => h.roles.includes('barman'));
+  const backups: BackupServerSpec[] = [];
+  for (const pg of pgHosts) {
+    const ctx = postgresContext(pg);
+    addVars(pg.name, postgresVars(ctx));
+    const targets = targetsOf.get(pg.name) ?? [];
+    checkSlots(cluster, pg, targets, issues);
+    for (const t of targets) {
+      const { server, vars } = buildServer(pg, t, ctx);
+      backups.push(server);
+      addVars(pg.name, vars);
+    }
+  }
+
+  const barmanHosts: BarmanHostSpec[] = barmanSpecs.map((b) => {
+    const ctx = postgresContext(b);
+    const { global, vars } = globalSettings(b, ctx);
+    const group = pick(b, ['barman_group'], BARMAN_HOST_DEFAULTS.barman_group);
+    const shared = pick(b, ['barman_shared'], BARMAN_HOST_DEFAULTS.barman_shared);
+    const servers = backups.filter((s) => s.barmanHost === b.name);
+    checkServerNames(cluster, b.name, servers, issues);
+    addVars(b.name, { ...vars, barman_group: group, barman_shared: shared, postgres_version: ctx.version });
+    if (ctx.packageVersion.value !== undefined) addVars(b.name, { barman_package_version: ctx.packageVersion });
+    const spec: BarmanHostSpec = {
+      name: b.name,
+      user: global.barmanUser,
+      group: str(group),
+      home: global.barmanHome,
+      shared: flag(shared),
+      postgresVersion: num(ctx.version),
+      global,
+      servers,
+    };
+    const version = optional(ctx.packageVersion);
+    if (version !== undefined) spec.packageVersion = version;
+    return spec;
+  });
+
+  if (issues.length) throw new ConfigError(sortByPosition(issues));
+
+  const barmanAddresses = barmanSpecs.map((b) => ({ name: b.name, ipAddress: b.ipAddress }));
+  const postgresHosts: PostgresHostSpec[] = pgHosts.map((pg) => {
+    const ctx = postgresContext(pg);
+    const spec: PostgresHostSpec = {
+      name: pg.name,
+      ipAddress: pg.ipAddress,
+      version: num(ctx.version),
+      port: num(ctx.port),
+      user: str(ctx.user),
+      group: str(ctx.group),
+      binDir: str(ctx.binDir),
+      clusterName: POSTGRES_CLUSTER_NAME,
+      confDir: str(ctx.confDir),
+      // TPA creates users and grants on every non-replica Postgres host.
+      isPrimary: !pg.roles.includes('replica'),
+      backupTo: targetsOf.get(pg.name) ?? [],
+      barmanHosts: barmanAddresses,
+      barmanClientDsnAttributes: str(ctx.dsn),
+      streamingBarmanClientDsnAttributes: str(ctx.streamingDsn),
+    };
+    const version = optional(ctx.packageVersion);
+    if (version !== undefined) spec.packageVersion = version;
+    return spec;
+  });
+
+  const clusterPort = cluster.clusterVars['cluster_ssh_port'];
+  return {
+    clusterName: cluster.name,
+    sshPort: typeof clusterPort === 'number' ? clusterPort : DEFAULT_SSH_PORT,
+    barmanHosts,
+    postgresHosts,
+    backups,
+    hostVars,
+  };
+}
+
+function sortByPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return [...issues]
+    .sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0))
+    .filter((i) => {
+      const id = `${i.pos?.line}:${i.pos?.col}:${i.message}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+}

@@ -1,0 +1,76 @@
+// Build HostSpecs from normalised instances: host variables with precedence
+// cluster_vars < instance fields < instance vars (TPA's group_vars < host_vars), addresses
+// and ssh settings.
+import { formatKeyPath } from './keypath.js';
+import { findLocation, withImpliedRoles, type NormalInstance, type Sourced } from './normalise.js';
+import type { ConfigSource } from './source.js';
+import type { HostSpec, ResolvedVar } from './types.js';
+
+/** Instance keys exported as host variables (TPA's export_vars plus the inventory host line). */
+const EXPORTED_FIELDS = ['node', 'platform', 'ip_address', 'public_ip', 'private_ip', 'location', 'backup', 'upstream', 'ansible_host', 'volumes'];
+
+export const DEFAULT_SSH_USER = 'root';
+export const DEFAULT_SSH_PORT = 22;
+
+function resolved(s: Sourced, source: ConfigSource): ResolvedVar {
+  return { value: s.value, source: s.source, pos: source.locate(s.path, 'key'), key: formatKeyPath(s.path) };
+}
+
+function firstString(vars: Record<string, ResolvedVar>, keys: string[]): string {
+  for (const k of keys) {
+    const v = vars[k]?.value;
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return '';
+}
+
+function flattenBackup(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((b): b is string => typeof b === 'string') : [];
+}
+
+export function buildHost(
+  inst: NormalInstance,
+  clusterVars: Record<string, unknown>,
+  locations: Record<string, unknown>[],
+  source: ConfigSource,
+): HostSpec {
+  const vars: Record<string, ResolvedVar> = {};
+  for (const [name, value] of Object.entries(clusterVars)) {
+    const path = ['cluster_vars', name];
+    vars[name] = { value, source: 'cluster_vars', pos: source.locate(path, 'key'), key: formatKeyPath(path) };
+  }
+  const roles = withImpliedRoles(inst.roles);
+  for (const field of EXPORTED_FIELDS) {
+    const s = inst.fields.get(field);
+    if (s) vars[field] = resolved(s, source);
+  }
+  const role = inst.fields.get('role');
+  if (role) vars['role'] = { ...resolved(role, source), value: roles };
+  for (const [name, s] of inst.vars) vars[name] = resolved(s, source);
+
+  const li = findLocation(locations, inst.fields.get('location')?.value);
+  const locName = li === undefined ? undefined : locations[li]?.['Name'];
+  const upstream = inst.fields.get('upstream')?.value;
+  const user = vars['ansible_user']?.value;
+  const port = vars['cluster_ssh_port']?.value;
+  const host: HostSpec = {
+    name: inst.name,
+    node: inst.node,
+    roles,
+    platform: String(inst.fields.get('platform')?.value ?? 'bare'),
+    connectAddress: firstString(vars, ['ansible_host', 'public_ip', 'ip_address', 'private_ip']),
+    ipAddress: firstString(vars, ['ip_address', 'private_ip', 'public_ip']),
+    backup: flattenBackup(inst.fields.get('backup')?.value),
+    vars,
+    ssh: {
+      user: typeof user === 'string' ? user : DEFAULT_SSH_USER,
+      port: typeof port === 'number' ? port : DEFAULT_SSH_PORT,
+    },
+    pos: source.locate(inst.path),
+    key: formatKeyPath(inst.path),
+  };
+  if (typeof locName === 'string') host.location = locName;
+  if (typeof upstream === 'string') host.upstream = upstream;
+  return host;
+}

@@ -1,0 +1,105 @@
+// Hostile-input-safe YAML parsing of config.yml: size cap, nesting pre-scan, YAML 1.2 only,
+// unique keys, no custom tags, bounded aliases, one document, mapping at the top.
+import { LineCounter, isAlias, isMap, isNode, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { IssueList } from './issues.js';
+import { findExcessiveNesting } from './nesting.js';
+import { ConfigSource } from './source.js';
+
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+export const MAX_NESTING = 64;
+export const MAX_ALIAS_COUNT = 100;
+
+/** Tags a config.yml may carry explicitly: YAML's core schema, nothing that builds objects. */
+const CORE_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+export interface ParsedConfig {
+  source: ConfigSource;
+  data: Record<string, unknown>;
+}
+
+/** The first line of yaml's message, without its own "at line N" suffix and frame. */
+function yamlMessage(err: YAMLError): string {
+  const first = err.message.split('\n')[0] ?? err.message;
+  return first.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Parse config text or throw ConfigError naming `file:LINE:COL`. */
+export function parseConfigText(text: string, file: string): ParsedConfig {
+  const bare = new ConfigSource(file, text, lineCounterFor(text));
+  const early = new IssueList(bare);
+  const deep = findExcessiveNesting(text, MAX_NESTING);
+  if (deep !== undefined) {
+    early.atPos(bare.posAt(deep), `nesting deeper than ${MAX_NESTING} levels; refusing to parse`);
+    early.throwIfAny();
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    version: '1.2',
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: true,
+    strict: true,
+    keepSourceTokens: false,
+  });
+  const source = new ConfigSource(file, text, lines, doc);
+  const issues = new IssueList(source);
+  for (const err of [...doc.errors, ...doc.warnings]) {
+    issues.atPos(source.posAt(err.pos[0]), `YAML ${err.code}: ${yamlMessage(err)}`);
+  }
+  checkDirectives(doc, source, issues);
+  checkTags(doc, source, issues);
+  issues.throwIfAny();
+
+  if (!isMap(doc.contents)) {
+    issues.atPos(source.posAt(doc.contents?.range?.[0] ?? 0), 'the top level of config.yml must be a mapping (cluster_name:, instances:, ...)');
+    issues.throwIfAny();
+  }
+  return { source, data: toData(doc, source, issues) };
+}
+
+function lineCounterFor(text: string): LineCounter {
+  const lc = new LineCounter();
+  lc.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
+  return lc;
+}
+
+/** A `%YAML 1.1` directive would switch on 1.1 booleans/octals and merge keys: refuse it. */
+function checkDirectives(doc: Document.Parsed, source: ConfigSource, issues: IssueList): void {
+  const yaml = doc.directives?.yaml;
+  if (yaml?.explicit && yaml.version !== '1.2') {
+    issues.atPos(source.posAt(0), `%YAML ${yaml.version} is not supported; config.yml is read as YAML 1.2`);
+  }
+}
+
+function checkTags(doc: Document.Parsed, source: ConfigSource, issues: IssueList): void {
+  visit(doc, (_key, node) => {
+    if (!isNode(node) || isAlias(node) || typeof node.tag !== 'string') return;
+    if (!CORE_TAGS.has(node.tag)) {
+      issues.atPos(source.posAt(node.range?.[0] ?? 0), `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in config.yml`);
+    }
+  });
+}
+
+/** Convert to plain data, turning an alias bomb into a positioned error. */
+function toData(doc: Document.Parsed, source: ConfigSource, issues: IssueList): Record<string, unknown> {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    let at = 0;
+    visit(doc, {
+      Alias(_k, node) {
+        at = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    issues.atPos(source.posAt(at), `too many alias expansions (limit ${MAX_ALIAS_COUNT}): ${err.message}`);
+    issues.throwIfAny();
+    throw err;
+  }
+}
