@@ -23,8 +23,9 @@ const NODE_START = new Set<string>([
 
 /**
  * Offset of the first point where nesting exceeds `max`, or undefined. Depth is an upper
- * bound: block levels (indentation columns and compact `- - x` entries) plus open flow
- * brackets, so a false alarm needs a genuinely deep document.
+ * bound: block levels (indentation columns and compact `- - x` entries, counting a scalar
+ * value on a key's line as a level) plus nested flow brackets, so a false alarm needs a
+ * genuinely deep document.
  */
 export function findExcessiveNesting(text: string, max: number): number | undefined {
   const columns: number[] = [];
@@ -50,7 +51,8 @@ export function findExcessiveNesting(text: string, max: number): number | undefi
       columns.push(col);
     }
     if (type === 'flow-seq-start' || type === 'flow-map-start') flow++;
-    if (columns.length + flow > max) return offset;
+    // The outermost flow collection was already counted as a block node.
+    if (columns.length + Math.max(0, flow - 1) > max) return offset;
     offset += token.length;
     const nl = token.lastIndexOf('\n');
     if (nl >= 0) lineStart = offset - token.length + nl + 1;

@@ -48,6 +48,8 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   const source = new ConfigSource(file, text, lines, doc);
   const issues = new IssueList(source);
   for (const err of [...doc.errors, ...doc.warnings]) {
+    // checkTags reports unknown tags itself, with a clearer message.
+    if (err.code === 'TAG_RESOLVE_FAILED') continue;
     issues.atPos(source.posAt(err.pos[0]), `YAML ${err.code}: ${yamlMessage(err)}`);
   }
   checkDirectives(doc, source, issues);
@@ -76,11 +78,19 @@ function checkDirectives(doc: Document.Parsed, source: ConfigSource, issues: Iss
   }
 }
 
+/** Where the tag in front of a node starts (nodes' ranges exclude their tag and anchor). */
+function tagOffset(text: string, valueStart: number): number {
+  const before = text.slice(Math.max(0, valueStart - 512), valueStart);
+  const m = /(![^\s]*)(?:\s+&[^\s]+)?\s*$/.exec(before);
+  return m ? valueStart - before.length + m.index : valueStart;
+}
+
 function checkTags(doc: Document.Parsed, source: ConfigSource, issues: IssueList): void {
   visit(doc, (_key, node) => {
     if (!isNode(node) || isAlias(node) || typeof node.tag !== 'string') return;
     if (!CORE_TAGS.has(node.tag)) {
-      issues.atPos(source.posAt(node.range?.[0] ?? 0), `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in config.yml`);
+      const at = tagOffset(source.text, node.range?.[0] ?? 0);
+      issues.atPos(source.posAt(at), `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in config.yml`);
     }
   });
 }

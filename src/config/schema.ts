@@ -23,10 +23,11 @@ export const INSTANCE_KEYS = [
   'private_ip',
 ] as const;
 
-const nameList = (what: string, pattern: string, description: string): SchemaObject => ({
+/** A string or a list of strings; `stringPattern` applies to the plain-string form. */
+const nameList = (what: string, pattern: string, description: string, stringPattern = pattern): SchemaObject => ({
   type: ['string', 'array'],
-  pattern,
-  maxLength: 253,
+  pattern: stringPattern,
+  maxLength: 1024,
   minItems: 1,
   maxItems: 64,
   items: { type: 'string', pattern, maxLength: 253 },
@@ -43,7 +44,8 @@ const ip: SchemaObject = {
 const instanceProperties: Record<string, SchemaObject> = {
   Name: { type: 'string', minLength: 1, maxLength: 253, description: 'a host name, e.g. pg-one' },
   node: { type: 'integer', minimum: 0, maximum: 1000000, description: 'a unique integer node id' },
-  role: nameList('role', '^[a-z][a-z0-9_-]{0,63}$', 'a list of roles, or a comma-separated string'),
+  // A role string is split on commas later, where each role gets its own message.
+  role: nameList('role', '^[a-z][a-z0-9_-]{0,63}$', 'a list of roles, or a comma-separated string', '^[a-z0-9_, -]*$'),
   backup: nameList('backup', '^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'the Name of a barman instance, or a list of them'),
   platform: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'a platform name, e.g. bare' },
   location: { type: ['string', 'integer'], maxLength: 253, minimum: 0, description: 'the Name of an entry in locations' },
