@@ -216,3 +216,11 @@ export function parseCronLine(line: string): CronLine {
   if (command === '') return { kind: 'invalid', reason: 'the command is empty' };
   return { kind: 'job', schedule: (m[1] ?? '').split(/[ \t]+/).join(' '), user: m[2] ?? '', command };
 }
+
+/**
+ * Whether `name` is usable as an /etc/cron.d file name: Debian's cron (run-parts rules)
+ * silently ignores files whose names contain anything but letters, digits, `_` and `-`.
+ */
+export function isValidCronFileName(name: string): boolean {
+  return /^[A-Za-z0-9_-]{1,255}$/.test(name);
+}

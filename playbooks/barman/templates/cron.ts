@@ -1,0 +1,41 @@
+// /etc/cron.d/barman (global maintenance) and /etc/cron.d/<cronFileName> (scheduled
+// backups), both gated on /etc/tpa/barman-home-ok.
+
+import { isValidCronFileName, renderCronFile } from '../../../src/util/cron.js';
+import { shellQuote } from '../../../src/util/shell.js';
+import type { BackupServerSpec } from '../model.js';
+import { MANAGED_BY } from './managed.js';
+import { TemplateError, serverName } from './values.js';
+
+export const BARMAN_HOME_OK = '/etc/tpa/barman-home-ok';
+
+/**
+ * /etc/cron.d/barman. The barman package ships this file; we own it wholesale, with the
+ * one job TPA's lineinfile leaves in it.
+ */
+export function globalCronFile(barmanUser: string): string {
+  return renderCronFile(
+    [MANAGED_BY, `Barman maintenance every minute (WAL archiving, receive-wal, retention), gated on ${BARMAN_HOME_OK}.`],
+    [{ schedule: '* * * * *', user: barmanUser, command: `${BARMAN_HOME_OK} && /usr/bin/barman -q cron` }],
+  );
+}
+
+/** /etc/cron.d/<server.cronFileName>: the scheduled `barman backup` of one server. */
+export function serverCronFile(server: BackupServerSpec, barmanUser: string): string {
+  if (!isValidCronFileName(server.cronFileName)) {
+    // Debian's cron silently skips such files: no backup would ever run.
+    throw new TemplateError(`cron file name ${JSON.stringify(server.cronFileName)} would be ignored by cron`);
+  }
+  const name = serverName(server.backupName);
+  return renderCronFile(
+    [MANAGED_BY],
+    [
+      {
+        comment: `Backup from server ${name}`,
+        schedule: server.settings.backupInterval,
+        user: barmanUser,
+        command: `${BARMAN_HOME_OK} && /usr/bin/barman backup ${shellQuote(name)}`,
+      },
+    ],
+  );
+}
