@@ -219,7 +219,7 @@ function barmanHostResources(
         path: `/etc/barman.d/${s.backupName}.conf`,
         // A new server is written inactive; bring-up activates it once its slot, roles
         // and keys are in place. An active server stays active.
-        content: (cur) => serverConf(s, Boolean(cur.exists && /^\s*active\s*=\s*true\s*$/m.test(cur.content ?? '')), header),
+        content: (cur) => serverConf(s, Boolean(cur.exists && /^\s*active\s*=\s*true\s*$/m.test(cur.content ?? '')), header, b.global),
         owner: b.user,
         group: b.group,
         mode: '0600',
@@ -373,7 +373,7 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
     new FileResource({
       path: `/etc/barman.d/${s.backupName}.conf`,
       id: `activate:${s.backupName}`,
-      content: serverConf(s, true, header),
+      content: serverConf(s, true, header, b.global),
       owner: b.user,
       group: b.group,
       mode: '0600',

@@ -1,5 +1,5 @@
 import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, writeSnippet, type FileState } from './file-state.js';
+import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, sha256, writeSnippet, type FileState } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
 
 /** Content not known until an earlier step has run (plan mode only). */
@@ -50,7 +50,8 @@ export class FileResource implements Resource {
       };
     }
     const content = typeof s.content === 'function' ? s.content(state) : s.content;
-    const contentDiffers = !state.exists || (!s.createOnly && state.content !== content);
+    // Compare checksums: the probe returns at most MAX_DIFF_BYTES of content.
+    const contentDiffers = !state.exists || (!s.createOnly && state.sha256 !== sha256(content));
     const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
     if (!contentDiffers && attrChanges.length === 0) return null;
     if (!contentDiffers) {
