@@ -53,8 +53,10 @@ function fillFrom(
     if (omit.has(key)) continue;
     if (DICT_KEYS.has(key) && isDict(value)) {
       const into = dicts.get(key) ?? new Map<string, Sourced>();
+      // An instance's own `vars:` rank above its other settings (TPA's host_vars order).
+      const subSource: VarSource = source === 'instance' && key === 'vars' ? 'instance_vars' : source;
       for (const [sub, v] of Object.entries(value)) {
-        if (!into.has(sub)) into.set(sub, { value: v, source, path: [...base, key, sub] });
+        if (!into.has(sub)) into.set(sub, { value: v, source: subSource, path: [...base, key, sub] });
       }
       dicts.set(key, into);
     } else if (!fields.has(key) && !dicts.has(key)) {
