@@ -92,6 +92,8 @@ function buildResources(
 ): Placed[] {
   const placed: Placed[] = [];
   const add = (host: string, phase: number, resource: Resource): void => {
+    // A line-managed file with no lines of ours is not worth creating.
+    if (resource instanceof LinesResource && resource.spec.entries.length === 0) return;
     placed.push({ host, phase, resource });
   };
   const hostsLines = etcHostsEntries(cluster, model);

@@ -3,7 +3,9 @@
 // needed on the controller.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 
 export interface KeyPair {
   privateKey: string;

@@ -116,7 +116,8 @@ export function buildApplyScript(
     if (!snippet.trim()) snippet = ':';
     out.push(
       `printf '%s\\n' '${marker(nonce, 'begin', index)}'`,
-      `( set -e\n${snippet}\n) >"$_T" 2>&1 </dev/null; _rc=$?`,
+      // 9>&-: daemons started by a step (cron, receive-wal) must not inherit the lock.
+      `( set -e\n${snippet}\n) >"$_T" 2>&1 </dev/null 9>&-; _rc=$?`,
       `base64 -w0 "$_T"; printf '\\n%s:%s\\n' '${marker(nonce, 'end', index)}' "$_rc"`,
       `[ "$_rc" -eq 0 ] || exit 1`,
     );
