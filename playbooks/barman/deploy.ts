@@ -5,7 +5,8 @@
 import type { ClusterSpec } from '../../src/config/types.js';
 import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
-import type { Placed, Resource } from '../../src/engine/resource.js';
+import type { Change, Fact, Placed, ProbeSpec, Resource } from '../../src/engine/resource.js';
+import { parseFileState } from '../../src/engine/resources/file-state.js';
 import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
 import { DirectoryResource } from '../../src/engine/resources/directory.js';
 import { FileResource, KNOWN_AFTER_APPLY, type MaybeKnown } from '../../src/engine/resources/file.js';
@@ -221,7 +222,7 @@ function barmanHostResources(
         path: `/etc/barman.d/${s.backupName}.conf`,
         // A new server is written inactive; bring-up activates it once its slot, roles
         // and keys are in place. An active server stays active.
-        content: (cur) => serverConf(s, Boolean(cur.exists && /^\s*active\s*=\s*true\s*$/m.test(cur.content ?? '')), header, b.global),
+        content: (cur) => serverConf(s, Boolean(cur.exists && ACTIVE_RE.test(cur.content ?? '')), header, b.global),
         owner: b.user,
         group: b.group,
         mode: '0600',
@@ -360,6 +361,35 @@ function postgresHostResources(
   return rs;
 }
 
+const ACTIVE_RE = /^\s*active\s*=\s*true\s*$/m;
+
+/**
+ * Flips a server to `active = true` once bring-up can start. Content drift of an
+ * active server is the configure phase's business, so this only acts on inactive or
+ * missing files — and the plan shows each change once.
+ */
+class ActivateServerResource implements Resource {
+  readonly kind = 'barman_activate';
+  readonly id: string;
+  readonly tags: readonly string[];
+  constructor(
+    private readonly file: FileResource,
+    private readonly server: string,
+  ) {
+    this.id = file.id;
+    this.tags = file.tags;
+  }
+  probe(): ProbeSpec {
+    return this.file.probe();
+  }
+  plan(fact: Fact): Change | null {
+    const state = parseFileState(fact.sh);
+    if (state.exists && ACTIVE_RE.test(state.content ?? '')) return null;
+    const change = this.file.plan(fact);
+    return change ? { ...change, action: 'update', summary: `activate Barman server ${this.server} (active = true)`, diff: undefined } : null;
+  }
+}
+
 function asBarman(user: string, cmd: string): string {
   return `runuser -u ${shellQuote(user)} -- ${cmd}`;
 }
@@ -372,15 +402,18 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
   const want = s.settings.minimumRedundancy >= 1 && s.settings.minimumRedundancy <= 3 ? s.settings.minimumRedundancy : 1;
   const barman = (args: string): string => asBarman(b.user, `/usr/bin/barman ${args}`);
   return [
-    new FileResource({
-      path: `/etc/barman.d/${s.backupName}.conf`,
-      id: `activate:${s.backupName}`,
-      content: serverConf(s, true, header, b.global),
-      owner: b.user,
-      group: b.group,
-      mode: '0600',
-      tags: [...T, 'config'],
-    }),
+    new ActivateServerResource(
+      new FileResource({
+        path: `/etc/barman.d/${s.backupName}.conf`,
+        id: `activate:${s.backupName}`,
+        content: serverConf(s, true, header, b.global),
+        owner: b.user,
+        group: b.group,
+        mode: '0600',
+        tags: [...T, 'config'],
+      }),
+      s.backupName,
+    ),
     new CommandResource({
       id: `streaming:${s.backupName}`,
       kind: 'wal_streaming',

@@ -136,7 +136,7 @@ describe('engine on a real lab', () => {
       expect(h.counters?.channels).toBeLessThanOrEqual(2);
     }
 
-    const st = await lab.exec(pg1, "stat -c '%U %G %a' /srv/tpabtest /srv/tpabtest/f0.conf; cat /srv/tpabtest/lines; getent passwd tpabtest | cut -d: -f6,7; head -3 /etc/postgresql/15/main/pg_hba.conf | grep tpabtest");
+    const st = await lab.exec(pg1, "stat -c '%U %G %a' /srv/tpabtest /srv/tpabtest/f0.conf; cat /srv/tpabtest/lines; getent passwd tpabtest | cut -d: -f6,7; grep -v '^#' /etc/postgresql/15/main/pg_hba.conf | grep -v '^$' | head -1");
     expect(st.stdout).toContain('tpabtest tpabtest 750\ntpabtest tpabtest 640\nalpha=1\nbeta=2\n/srv/tpabtest:/bin/sh\nhost postgres tpabtest 10.213.255.1/32 scram-sha-256');
     const roles = await lab.exec(pg1, `runuser -u postgres -- psql -XAtc "select rolsuper, rolinherit, rolcanlogin, pg_has_role('tpabtest','pg_read_all_stats','USAGE'), has_function_privilege('tpabtest','pg_switch_wal()','EXECUTE') from pg_roles where rolname='tpabtest'"`);
     expect(roles.stdout.trim()).toBe('f|t|t|t|t');
