@@ -2,7 +2,7 @@
 // up to both Barman servers, pg2 to barman1 under a custom backup_name with non-default
 // settings. One deploy gives all-OK `barman check`s and completed backups; a restore
 // drill reads a marker row back; re-deploys are no-ops or repair exactly the drift.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startLab, type Lab } from '../support/lab.js';
@@ -123,6 +123,10 @@ describe('Barman deploy on a real lab', () => {
       ['barman1', '/etc/cron.d/barman', 'barman1-cron-barman'],
     ] as const) {
       const got = (await lab.exec(host, `cat ${file}`)).stdout;
+      if (process.env.UPDATE_GOLDEN === '1') {
+        await mkdir(golden, { recursive: true });
+        await writeFile(join(golden, name), normalise(got, lab));
+      }
       const want = await readFile(join(golden, name), 'utf8');
       expect(normalise(got, lab), `${host}:${file}`).toBe(want);
     }
