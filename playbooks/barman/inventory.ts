@@ -5,12 +5,11 @@
 // instance's context (its vars, else cluster_vars), falling back to `default_barman_X`
 // (same context), then the code default. The global /etc/barman.conf uses only
 // `default_barman_*` and the Barman host's `barman_log_file`/`barman_home`/`barman_user`.
-import { ConfigError } from '../../src/errors.js';
 import { closest } from '../../src/config/checks/levenshtein.js';
 import { UNIX_NAME, absolutePathProblem, controlCharProblem } from '../../src/config/checks/strings.js';
-import { issueAt } from '../../src/config/issues.js';
+import { ClusterIssues } from '../../src/config/issues.js';
 import { showValue } from '../../src/config/printable.js';
-import type { ClusterSpec, ConfigIssue, HostSpec, ResolvedVar, VarDefinition } from '../../src/config/types.js';
+import type { ClusterSpec, HostSpec, ResolvedVar, VarDefinition } from '../../src/config/types.js';
 import { validateCronSchedule } from '../../src/util/cron.js';
 import {
   BARMAN_HOST_DEFAULTS,
@@ -199,23 +198,26 @@ function definitionsOf(cluster: ClusterSpec): VarDefinition[] {
   return [...seen.values()];
 }
 
-function checkDefinitions(cluster: ClusterSpec, issues: ConfigIssue[]): void {
+function checkDefinitions(cluster: ClusterSpec, issues: ClusterIssues): void {
   for (const def of definitionsOf(cluster)) {
     const rule = VAR_RULES[def.name];
     const where = { key: def.key, pos: def.pos };
     if (def.scope === 'top' && (isBarmanVarName(def.name) || def.name === 'backup_name')) {
-      issues.push(issueAt(cluster, `${def.name} is set at the top level of config.yml, where it is not a variable`, { ...where, hint: 'move it under cluster_vars: (or an instance\'s vars:)' }));
+      issues.add(`${def.name} is set at the top level of config.yml, where it is not a variable`, { ...where, hint: 'move it under cluster_vars: (or an instance\'s vars:)' });
       continue;
     }
     if (!rule) {
       if (isBarmanVarName(def.name) && !KNOWN_BARMAN_VARS.includes(def.name)) {
-        const near = closest(def.name, KNOWN_BARMAN_VARS);
-        issues.push(issueAt(cluster, `unknown Barman setting ${def.name}`, { ...where, hint: near ? `did you mean ${near}?` : 'see the barman_* variables in the documentation' }));
+        const hint = (): string => {
+          const near = closest(def.name, KNOWN_BARMAN_VARS);
+          return near ? `did you mean ${near}?` : 'see the barman_* variables in the documentation';
+        };
+        issues.add(`unknown Barman setting ${def.name}`, { ...where, hint });
       }
       continue;
     }
     const checked = rule(def.value);
-    if (!checked.ok) issues.push(issueAt(cluster, `${def.name} ${checked.problem}`, { ...where, hint: checked.hint }));
+    if (!checked.ok) issues.add(`${def.name} ${checked.problem}`, { ...where, hint: checked.hint });
   }
 }
 
@@ -397,8 +399,13 @@ function where(h: HostSpec, name: string): { key: string; pos: HostSpec['pos'] }
   return { key: v?.key ?? `${h.key ?? h.name}.${name}`, pos: v?.pos ?? h.pos };
 }
 
+/** Names for a message, at most ten of them. */
+function nameList(names: string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
+}
+
 /** Every `backup:` must name one instance with the barman role; backed-up hosts run Postgres. */
-function checkBackupTargets(cluster: ClusterSpec, issues: ConfigIssue[]): Map<string, string[]> {
+function checkBackupTargets(cluster: ClusterSpec, issues: ClusterIssues): Map<string, string[]> {
   const byName = new Map(cluster.hosts.map((h) => [h.name, h]));
   const barmanNames = cluster.hosts.filter((h) => h.roles.includes('barman')).map((h) => h.name);
   const referrers = new Map<string, HostSpec[]>();
@@ -406,16 +413,16 @@ function checkBackupTargets(cluster: ClusterSpec, issues: ConfigIssue[]): Map<st
   for (const h of cluster.hosts) {
     if (h.backup.length === 0) continue;
     if (!h.roles.includes('postgres')) {
-      issues.push(issueAt(cluster, `instance ${h.name} has backup: set but no postgres role (role: ${h.roles.join(', ') || 'none'})`, {
+      issues.add(`instance ${h.name} has backup: set but no postgres role (role: ${h.roles.join(', ') || 'none'})`, {
         ...where(h, 'backup'),
         hint: 'only PostgreSQL instances (primary, replica, witness, bdr or postgres) can be backed up',
-      }));
+      });
       continue;
     }
     const targets: string[] = [];
     for (const t of h.backup) {
       if (targets.includes(t)) {
-        issues.push(issueAt(cluster, `backup lists ${t} twice`, where(h, 'backup')));
+        issues.add(`backup lists ${t} twice`, where(h, 'backup'));
         continue;
       }
       targets.push(t);
@@ -429,45 +436,42 @@ function checkBackupTargets(cluster: ClusterSpec, issues: ConfigIssue[]): Map<st
     const found = byName.get(target);
     if (found?.roles.includes('barman')) continue;
     const first = hosts[0] as HostSpec;
-    const near = closest(target, barmanNames);
-    const hint = found
-      ? `${target} exists but its role is [${found.roles.join(', ')}]; add barman to its role`
-      : near
-        ? `did you mean ${near}?`
-        : barmanNames.length
-          ? `Barman instances: ${barmanNames.join(', ')}`
-          : 'add an instance with role: [barman]';
-    issues.push(issueAt(cluster, `An instance with Name=${target} and 'barman' in role must exist, because of the 'backup: ${target}' setting on instance(s) ${hosts.map((h) => h.name).join(', ')}`, { ...where(first, 'backup'), hint }));
+    const hint = (): string => {
+      if (found) return `${target} exists but its role is [${found.roles.join(', ')}]; add barman to its role`;
+      const near = closest(target, barmanNames);
+      if (near) return `did you mean ${near}?`;
+      return barmanNames.length ? `Barman instances: ${barmanNames.slice(0, 10).join(', ')}` : 'add an instance with role: [barman]';
+    };
+    issues.add(`An instance with Name=${target} and 'barman' in role must exist, because of the 'backup: ${target}' setting on instance(s) ${nameList(hosts.map((h) => h.name))}`, { ...where(first, 'backup'), hint });
     for (const h of hosts) valid.set(h.name, (valid.get(h.name) ?? []).filter((t) => t !== target));
   }
   return valid;
 }
 
 /** barman_shared only makes sense on the Barman instance itself (TPA docs, §6). */
-function checkShared(cluster: ClusterSpec, issues: ConfigIssue[]): void {
+function checkShared(cluster: ClusterSpec, issues: ClusterIssues): void {
   for (const h of cluster.hosts) {
     const v = h.vars['barman_shared'];
     if (!v || h.roles.includes('barman') || pick(h, ['barman_shared'], false).value !== true) continue;
-    issues.push(issueAt(cluster, `barman_shared is true for ${h.name}, which has no barman role`, { key: v.key, pos: v.pos ?? h.pos, hint: 'set barman_shared: true in the vars: of the shared Barman instance only' }));
+    issues.add(`barman_shared is true for ${h.name}, which has no barman role`, { key: v.key, pos: v.pos ?? h.pos, hint: 'set barman_shared: true in the vars: of the shared Barman instance only' });
   }
 }
 
 /** On one Barman host, server names and cron files must not collide. */
-function checkServerNames(cluster: ClusterSpec, barman: string, servers: BackupServerSpec[], issues: ConfigIssue[]): void {
+function checkServerNames(hosts: ReadonlyMap<string, HostSpec>, barman: string, servers: BackupServerSpec[], issues: ClusterIssues): void {
   const byName = new Map<string, BackupServerSpec>();
   const byCron = new Map<string, BackupServerSpec>();
-  const hosts = new Map(cluster.hosts.map((h) => [h.name, h]));
   for (const s of servers) {
     const at = where(hosts.get(s.pgHost) as HostSpec, 'backup_name');
     const sameName = byName.get(s.backupName.toLowerCase());
     if (sameName) {
-      issues.push(issueAt(cluster, `backup_name ${s.backupName} is used by both ${sameName.pgHost} and ${s.pgHost} on Barman host ${barman}`, { ...at, hint: 'set a unique backup_name in the vars: of one of them' }));
+      issues.add(`backup_name ${s.backupName} is used by both ${sameName.pgHost} and ${s.pgHost} on Barman host ${barman}`, { ...at, hint: 'set a unique backup_name in the vars: of one of them' });
       continue;
     }
     byName.set(s.backupName.toLowerCase(), s);
     const sameCron = byCron.get(s.cronFileName);
     if (sameCron) {
-      issues.push(issueAt(cluster, `backup names ${sameCron.backupName} and ${s.backupName} would share the cron file /etc/cron.d/${s.cronFileName} on ${barman}`, { ...at, hint: 'the cron file is named after backup_name up to its first "."; make that part unique' }));
+      issues.add(`backup names ${sameCron.backupName} and ${s.backupName} would share the cron file /etc/cron.d/${s.cronFileName} on ${barman}`, { ...at, hint: 'the cron file is named after backup_name up to its first "."; make that part unique' });
       continue;
     }
     byCron.set(s.cronFileName, s);
@@ -508,12 +512,12 @@ function postgresVars(ctx: PostgresContext): Record<string, ResolvedVar> {
 }
 
 /** Slot names are per Barman host; two Barman hosts of one instance must not share one. */
-function checkSlots(cluster: ClusterSpec, pg: HostSpec, targets: string[], issues: ConfigIssue[]): void {
+function checkSlots(pg: HostSpec, targets: string[], issues: ClusterIssues): void {
   const seen = new Map<string, string>();
   for (const t of targets) {
     const slot = slotNameFor(t);
     const other = seen.get(slot);
-    if (other) issues.push(issueAt(cluster, `Barman hosts ${other} and ${t} would both use replication slot ${slot} on ${pg.name}`, { ...where(pg, 'backup'), hint: 'slot names come from the Barman host name up to its first "."' }));
+    if (other) issues.add(`Barman hosts ${other} and ${t} would both use replication slot ${slot} on ${pg.name}`, { ...where(pg, 'backup'), hint: 'slot names come from the Barman host name up to its first "."' });
     seen.set(slot, t);
   }
 }
@@ -523,7 +527,7 @@ function checkSlots(cluster: ClusterSpec, pg: HostSpec, targets: string[], issue
  * (exit 5) listing every problem at once.
  */
 export function resolveBarman(cluster: ClusterSpec): BarmanModel {
-  const issues: ConfigIssue[] = [];
+  const issues = new ClusterIssues(cluster);
   checkDefinitions(cluster, issues);
   const targetsOf = checkBackupTargets(cluster, issues);
   checkShared(cluster, issues);
@@ -540,7 +544,7 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     const ctx = postgresContext(pg);
     addVars(pg.name, postgresVars(ctx));
     const targets = targetsOf.get(pg.name) ?? [];
-    checkSlots(cluster, pg, targets, issues);
+    checkSlots(pg, targets, issues);
     for (const t of targets) {
       const { server, vars } = buildServer(pg, t, ctx);
       backups.push(server);
@@ -548,13 +552,20 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     }
   }
 
+  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const serversOf = new Map<string, BackupServerSpec[]>();
+  for (const s of backups) {
+    const list = serversOf.get(s.barmanHost) ?? [];
+    list.push(s);
+    serversOf.set(s.barmanHost, list);
+  }
   const barmanHosts: BarmanHostSpec[] = barmanSpecs.map((b) => {
     const ctx = postgresContext(b);
     const { global, vars } = globalSettings(b, ctx);
     const group = pick(b, ['barman_group'], BARMAN_HOST_DEFAULTS.barman_group);
     const shared = pick(b, ['barman_shared'], BARMAN_HOST_DEFAULTS.barman_shared);
-    const servers = backups.filter((s) => s.barmanHost === b.name);
-    checkServerNames(cluster, b.name, servers, issues);
+    const servers = serversOf.get(b.name) ?? [];
+    checkServerNames(hostsByName, b.name, servers, issues);
     addVars(b.name, { ...vars, barman_group: group, barman_shared: shared, postgres_version: ctx.version });
     if (ctx.packageVersion.value !== undefined) addVars(b.name, { barman_package_version: ctx.packageVersion });
     const spec: BarmanHostSpec = {
@@ -572,7 +583,7 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     return spec;
   });
 
-  if (issues.length) throw new ConfigError(sortByPosition(issues));
+  issues.throwIfAny();
 
   const barmanAddresses = barmanSpecs.map((b) => ({ name: b.name, ipAddress: b.ipAddress }));
   const postgresHosts: PostgresHostSpec[] = pgHosts.map((pg) => {
@@ -608,16 +619,4 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     backups,
     hostVars,
   };
-}
-
-function sortByPosition(issues: ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  return [...issues]
-    .sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0))
-    .filter((i) => {
-      const id = `${i.pos?.line}:${i.pos?.col}:${i.message}`;
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    });
 }

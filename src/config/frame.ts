@@ -16,18 +16,33 @@ function window(line: string, col: number): { text: string; caret: number } {
   return { text: prefix + body + suffix, caret: col - start + prefix.length };
 }
 
+/** Lines `first`..`last` (1-based) of `text`, reading only as far as needed. */
+function linesBetween(text: string, first: number, last: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let n = 1; n <= last && start <= text.length; n++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (n >= first) out.push(text.slice(start, end).replace(/\r$/, ''));
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
 /** Render lines around (line, col) (1-based) with `context` lines either side and a caret. */
 export function codeFrame(text: string, line: number, col: number, context = 2): string {
-  const lines = text.split(/\r?\n/);
-  // A final newline does not start a line worth showing.
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  if (line < 1 || line > lines.length) return '';
+  if (line < 1) return '';
   const first = Math.max(1, line - context);
-  const last = Math.min(lines.length, line + context);
+  const lines = linesBetween(text, first, line + context);
+  // A final newline does not start a line worth showing.
+  if (lines.length > 1 && lines[lines.length - 1] === '' && first + lines.length - 1 > line) lines.pop();
+  if (first + lines.length - 1 < line) return '';
+  const last = first + lines.length - 1;
   const width = String(last).length;
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const raw = (lines[n - 1] ?? '').replace(/\t/g, ' ');
+    const raw = (lines[n - first] ?? '').replace(/\t/g, ' ');
     const marker = n === line ? '>' : ' ';
     const gutter = `${marker} ${String(n).padStart(width)} | `;
     if (n !== line) {

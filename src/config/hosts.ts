@@ -29,17 +29,23 @@ function flattenBackup(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((b): b is string => typeof b === 'string') : [];
 }
 
+/** cluster_vars as resolved variables, built once and shared by every host. */
+export function resolveClusterVars(clusterVars: Record<string, unknown>, source: ConfigSource): Record<string, ResolvedVar> {
+  const out: Record<string, ResolvedVar> = {};
+  for (const [name, value] of Object.entries(clusterVars)) {
+    const path = ['cluster_vars', name];
+    out[name] = { value, source: 'cluster_vars', pos: source.locate(path, 'key'), key: formatKeyPath(path) };
+  }
+  return out;
+}
+
 export function buildHost(
   inst: NormalInstance,
-  clusterVars: Record<string, unknown>,
+  clusterVars: Record<string, ResolvedVar>,
   locations: Record<string, unknown>[],
   source: ConfigSource,
 ): HostSpec {
-  const vars: Record<string, ResolvedVar> = {};
-  for (const [name, value] of Object.entries(clusterVars)) {
-    const path = ['cluster_vars', name];
-    vars[name] = { value, source: 'cluster_vars', pos: source.locate(path, 'key'), key: formatKeyPath(path) };
-  }
+  const vars: Record<string, ResolvedVar> = { ...clusterVars };
   const roles = withImpliedRoles(inst.roles);
   for (const field of EXPORTED_FIELDS) {
     const s = inst.fields.get(field);

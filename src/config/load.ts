@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { buildHost } from './hosts.js';
+import { buildHost, resolveClusterVars } from './hosts.js';
 import { IssueList } from './issues.js';
 import { normaliseInstances } from './normalise.js';
 import { MAX_CONFIG_BYTES, parseConfigText } from './parse.js';
@@ -13,7 +13,7 @@ import { collectVarDefinitions } from './var-definitions.js';
 import { checkSemantics } from './validate.js';
 
 export interface LoadOptions {
-  /** Refuse config files larger than this (default 4 MiB). */
+  /** Refuse config files larger than this (default 1 MiB). */
   maxBytes?: number;
 }
 
@@ -107,13 +107,14 @@ export async function loadCluster(dir: string, opts: LoadOptions = {}): Promise<
   issues.throwIfAny();
 
   const clusterVars = (data['cluster_vars'] ?? {}) as Dict;
+  const sharedVars = resolveClusterVars(clusterVars, source);
   const spec: ClusterSpec = {
     name: clusterName,
     dir: absDir,
     configFile: resolve(file),
     knownHostsFile: join(absDir, 'tpa_known_hosts'),
     clusterVars,
-    hosts: instances.map((inst) => buildHost(inst, clusterVars, locations, source)),
+    hosts: instances.map((inst) => buildHost(inst, sharedVars, locations, source)),
     varDefinitions,
     configText: text,
   };

@@ -1,11 +1,13 @@
 // Hostile-input-safe YAML parsing of config.yml: size cap, nesting pre-scan, YAML 1.2 only,
 // unique keys, no custom tags, bounded aliases, one document, mapping at the top.
-import { LineCounter, isAlias, isMap, isNode, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { LineCounter, isAlias, isMap, isNode, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { IssueList } from './issues.js';
+import { showValue } from './printable.js';
 import { findExcessiveNesting } from './nesting.js';
 import { ConfigSource } from './source.js';
 
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+// TPA configs are a few KB; yaml needs about 1.5 s for 1 MiB of hostile input, so stop there.
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_NESTING = 64;
 export const MAX_ALIAS_COUNT = 100;
 
@@ -40,7 +42,9 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
     lineCounter: lines,
     version: '1.2',
     merge: true,
-    uniqueKeys: true,
+    // yaml's own duplicate check compares each key with every earlier one (quadratic in the
+    // size of a mapping); checkDuplicateKeys does the same job with a set.
+    uniqueKeys: false,
     prettyErrors: true,
     strict: true,
     keepSourceTokens: false,
@@ -54,6 +58,7 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   }
   checkDirectives(doc, source, issues);
   checkTags(doc, source, issues);
+  checkDuplicateKeys(doc, source, issues);
   issues.throwIfAny();
 
   if (!isMap(doc.contents)) {
@@ -92,6 +97,24 @@ function checkTags(doc: Document.Parsed, source: ConfigSource, issues: IssueList
       const at = tagOffset(source.text, node.range?.[0] ?? 0);
       issues.atPos(source.posAt(at), `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in config.yml`);
     }
+  });
+}
+
+/** Duplicate keys are an error, as in TPA (PyYAML would silently keep the last). */
+function checkDuplicateKeys(doc: Document.Parsed, source: ConfigSource, issues: IssueList): void {
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined || key === '<<') continue;
+        if (seen.has(key)) {
+          const at = isNode(pair.key) ? (pair.key.range?.[0] ?? 0) : 0;
+          issues.atPos(source.posAt(at), `YAML DUPLICATE_KEY: duplicate key ${showValue(key)}; map keys must be unique`);
+        }
+        seen.add(key);
+      }
+    },
   });
 }
 

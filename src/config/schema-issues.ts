@@ -58,10 +58,12 @@ function report(err: SchemaError, data: unknown, issues: IssueList): void {
       return;
     case 'additionalProperties': {
       const key = String(params['additionalProperty']);
-      const suggestion = closest(key, INSTANCE_KEYS);
       issues.at([...path, key], `Unrecognised key ${key} (should it be under vars:?)`, {
         target: 'key',
-        hint: suggestion ? `did you mean ${suggestion}?` : undefined,
+        hint: () => {
+          const suggestion = closest(key, INSTANCE_KEYS);
+          return suggestion ? `did you mean ${suggestion}?` : undefined;
+        },
       });
       return;
     }
@@ -89,6 +91,9 @@ function report(err: SchemaError, data: unknown, issues: IssueList): void {
       return;
     case 'maxItems':
       issues.at(path, `has more than ${String(params['limit'])} entries`, { hint });
+      return;
+    case 'maxProperties':
+      issues.at(path, `has more than ${String(params['limit'])} keys`, { hint });
       return;
     case 'maxLength':
       issues.at(path, `is longer than ${String(params['limit'])} characters`, { hint });

@@ -24,6 +24,10 @@ export const INSTANCE_KEYS = [
 ] as const;
 
 /** A string or a list of strings; `stringPattern` applies to the plain-string form. */
+// Bounds that keep work linear: every host gets a copy of cluster_vars and the defaults.
+export const MAX_INSTANCES = 1000;
+export const MAX_VARS = 500;
+
 const nameList = (what: string, pattern: string, description: string, stringPattern = pattern): SchemaObject => ({
   type: ['string', 'array'],
   pattern: stringPattern,
@@ -50,8 +54,8 @@ const instanceProperties: Record<string, SchemaObject> = {
   platform: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'a platform name, e.g. bare' },
   location: { type: ['string', 'integer'], maxLength: 253, minimum: 0, description: 'the Name of an entry in locations' },
   upstream: { type: 'string', minLength: 1, maxLength: 253, description: 'the Name of another instance' },
-  tags: { type: 'object', description: 'a mapping of tags' },
-  vars: { type: 'object', description: 'a mapping of host variables' },
+  tags: { type: 'object', maxProperties: 200, description: 'a mapping of tags' },
+  vars: { type: 'object', maxProperties: MAX_VARS, description: 'a mapping of host variables' },
   volumes: { type: 'array', maxItems: 256, description: 'a list of volumes' },
   provision_only: { type: 'boolean', description: 'true or false' },
   ansible_host: { type: 'string', minLength: 1, maxLength: 253, description: 'a host name or IP address to connect to' },
@@ -71,7 +75,7 @@ const CONFIG_SCHEMA: SchemaObject = {
       pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$',
       description: 'letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters',
     },
-    cluster_vars: { type: 'object', description: 'a mapping of cluster-wide variables' },
+    cluster_vars: { type: 'object', maxProperties: MAX_VARS, description: 'a mapping of cluster-wide variables' },
     ssh_key_file: { type: 'string', minLength: 1, maxLength: 4096, description: 'a path to the private key, relative to the cluster directory' },
     instance_defaults: {
       type: 'object',
@@ -81,7 +85,7 @@ const CONFIG_SCHEMA: SchemaObject = {
     },
     locations: {
       type: 'array',
-      maxItems: 1000,
+      maxItems: 200,
       items: {
         type: 'object',
         required: ['Name'],
@@ -93,7 +97,7 @@ const CONFIG_SCHEMA: SchemaObject = {
     instances: {
       type: 'array',
       minItems: 1,
-      maxItems: 5000,
+      maxItems: MAX_INSTANCES,
       items: {
         type: 'object',
         required: ['node'],

@@ -1,5 +1,5 @@
 // A parsed config.yml with the means to turn a key path into `config.yml:LINE:COL`.
-import { isAlias, isMap, isNode, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isNode, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import { codeFrame } from './frame.js';
 import type { PathSeg } from './keypath.js';
 import type { SourcePos } from './types.js';
@@ -8,6 +8,9 @@ import type { SourcePos } from './types.js';
 export type PosTarget = 'key' | 'value';
 
 export class ConfigSource {
+  /** Key → pair per mapping, built on first use: lookups must not be linear in map size. */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   constructor(
     /** The file name as shown to the user (the cluster dir as given, plus config.yml). */
     readonly file: string,
@@ -43,7 +46,7 @@ export class ConfigSource {
       const seg = path[i];
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        const pair = this.pairOf(node, String(seg));
         if (!pair) return offset;
         const keyStart = rangeStart(pair.key);
         if (last && target === 'key' && keyStart !== undefined) return keyStart;
@@ -60,6 +63,19 @@ export class ConfigSource {
       }
     }
     return offset;
+  }
+
+  private pairOf(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = isPair(p) ? keyText(p.key) : undefined;
+        if (k !== undefined && !index.has(k)) index.set(k, p);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index.get(key);
   }
 
   private deref(node: unknown): unknown {

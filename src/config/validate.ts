@@ -56,9 +56,12 @@ function checkRolesAndLinks(instances: NormalInstance[], locations: Record<strin
     }
     const upstream = inst.fields.get('upstream');
     if (upstream && (typeof upstream.value !== 'string' || !names.has(upstream.value))) {
-      const suggestion = typeof upstream.value === 'string' ? closest(upstream.value, names) : undefined;
-      issues.at(upstream.path, `upstream ${showValue(upstream.value)} does not name an instance`, {
-        hint: suggestion ? `did you mean ${suggestion}?` : undefined,
+      const wanted = upstream.value;
+      issues.at(upstream.path, `upstream ${showValue(wanted)} does not name an instance`, {
+        hint: () => {
+          const suggestion = typeof wanted === 'string' ? closest(wanted, names) : undefined;
+          return suggestion ? `did you mean ${suggestion}?` : undefined;
+        },
       });
     }
     const location = inst.fields.get('location');
