@@ -39,6 +39,16 @@ function checkNames(instances: NormalInstance[], issues: IssueList): void {
   }
 }
 
+/** TPA: "Please set a unique 'Name' for every location". */
+function checkLocations(locations: Record<string, unknown>[], issues: IssueList): void {
+  const seen = new Map<unknown, number>();
+  locations.forEach((l, i) => {
+    const first = seen.get(l['Name']);
+    if (first !== undefined) issues.at(['locations', i, 'Name'], `duplicate location Name ${showValue(l['Name'])} (also locations[${first}])`);
+    else seen.set(l['Name'], i);
+  });
+}
+
 function checkRolesAndLinks(instances: NormalInstance[], locations: Record<string, unknown>[], issues: IssueList): void {
   const names = new Set(instances.map((i) => i.name));
   for (const inst of instances) {
@@ -135,6 +145,7 @@ export interface SemanticInput {
 }
 
 export function checkSemantics(input: SemanticInput, issues: IssueList): void {
+  checkLocations(input.locations, issues);
   checkNames(input.instances, issues);
   checkRolesAndLinks(input.instances, input.locations, issues);
   checkAddresses(input.instances, issues);
