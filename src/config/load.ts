@@ -49,7 +49,12 @@ async function readConfig(dir: string, maxBytes: number): Promise<{ file: string
       },
     ]);
   }
-  return { file, text: await readFile(file, 'utf8') };
+  try {
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    fail(`${file}: cannot read the file (${code})`);
+  }
 }
 
 /** The controller's private key: relative paths are relative to the cluster directory. */

@@ -95,6 +95,12 @@ describe('hostile YAML', () => {
     await expect(loadCluster(dir, { maxBytes: 10 })).rejects.toThrow(/more than the 10-byte limit/);
   });
 
+  it('reads CRLF files and points at the right line', async () => {
+    const err = await rejected(cluster('cluster_name: x\r\ninstances:\r\n- node: 1\r\n  ip_address: 10.0.0.300\r\n'));
+    expect(err.message).toContain('config.yml:4:15: "10.0.0.300" is not an IPv4 or IPv6 address (instances[0].ip_address)');
+    expect(err.issues[0]?.frame).toContain('> 4 |   ip_address: 10.0.0.300\n');
+  });
+
   it('keeps __proto__ keys as data', async () => {
     const spec = await loadCluster(cluster(`${MINIMAL}  vars:\n    __proto__: {polluted: 1}\n`));
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

@@ -1,0 +1,43 @@
+// runInventory(): the human view and error handling.
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runInventory } from '../../../src/commands/inventory.js';
+
+const FIXTURES = join(import.meta.dirname, '../../fixtures/config');
+
+async function run(dir: string, json = false): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const o: string[] = [];
+  const e: string[] = [];
+  out.on('data', (c: Buffer) => o.push(c.toString()));
+  err.on('data', (c: Buffer) => e.push(c.toString()));
+  const code = await runInventory(dir, { json, out, err });
+  return { code, out: o.join(''), err: e.join('') };
+}
+
+describe('inventory command', () => {
+  it('shows who backs up where and each value with its origin', async () => {
+    const { code, out } = await run(join(FIXTURES, 'good/three-primaries'));
+    expect(code).toBe(0);
+    expect(out).toContain('Barman host backup1: 3 server(s)');
+    expect(out).toContain('[beta.example] backs up beta');
+    expect(out).toContain('cron                /etc/cron.d/beta: 0 4 * * wed,sat');
+    expect(out).toMatch(/backup_name +alpha-db +instance_vars \(instances\[0\]\.vars\.backup_name\)/);
+    expect(out).toMatch(/barman_retention_policy +RECOVERY WINDOW OF 2 WEEKS +cluster_vars \(cluster_vars\.barman_retention_policy\)/);
+    expect(out).toMatch(/default_barman_retention_policy +REDUNDANCY 4 +cluster_vars/);
+    expect(out).toMatch(/barman_compression +pigz +default/);
+  });
+
+  it('prints config errors on stderr only and returns 5, also with --json', async () => {
+    for (const json of [false, true]) {
+      const { code, out, err } = await run(join(FIXTURES, 'bad/missing-backup-target'), json);
+      expect(code).toBe(5);
+      expect(out).toBe('');
+      expect(err).toContain("An instance with Name=nosuch and 'barman' in role must exist");
+      expect(err).toContain('  hint: ');
+      expect(err).toContain('> 17 |   backup: nosuch');
+    }
+  });
+});
