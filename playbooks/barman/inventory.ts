@@ -6,11 +6,23 @@
 // (same context), then the code default. The global /etc/barman.conf uses only
 // `default_barman_*` and the Barman host's `barman_log_file`/`barman_home`/`barman_user`.
 import { closest } from '../../src/config/checks/levenshtein.js';
-import { UNIX_NAME, absolutePathProblem, controlCharProblem } from '../../src/config/checks/strings.js';
+import {
+  absolutePath,
+  bad,
+  bool,
+  cronSchedule,
+  dsnAttributes,
+  int,
+  matching,
+  ok,
+  oneOf,
+  text,
+  unixName,
+  type Rule,
+} from '../../src/config/checks/rules.js';
 import { ClusterIssues } from '../../src/config/issues.js';
 import { showValue } from '../../src/config/printable.js';
 import type { ClusterSpec, HostSpec, ResolvedVar, VarDefinition } from '../../src/config/types.js';
-import { validateCronSchedule } from '../../src/util/cron.js';
 import {
   BARMAN_HOST_DEFAULTS,
   BARMAN_SERVER_DEFAULTS,
@@ -33,72 +45,10 @@ import type {
 } from './model.js';
 
 // ---------------------------------------------------------------------------------------
-// Value rules: each accepts a raw config value and returns it normalised, or a problem.
-
-type Checked = { ok: true; value: unknown } | { ok: false; problem: string; hint?: string };
-type Rule = (v: unknown) => Checked;
-
-const ok = (value: unknown): Checked => ({ ok: true, value });
-const bad = (problem: string, hint?: string): Checked => (hint ? { ok: false, problem, hint } : { ok: false, problem });
-
-/**
- * Booleans: YAML true/false, or the strings "true"/"false" (any case) that TPA configs
- * sometimes quote. yes/no/on/off are refused: they are strings in YAML 1.2 but booleans in
- * TPA's YAML 1.1, so accepting either reading would silently differ from the other.
- */
-const bool: Rule = (v) => {
-  if (typeof v === 'boolean') return ok(v);
-  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return ok(v.toLowerCase() === 'true');
-  return bad(`must be true or false, not ${showValue(v)}`, 'write true or false (unquoted)');
-};
-
-/** Integers in a range; digit strings (as `|int` would read them) are accepted too. */
-const int =
-  (min: number, max: number): Rule =>
-  (v) => {
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,9}$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(n)) return bad(`must be an integer, not ${showValue(v)}`);
-    if (n < min || n > max) return bad(`must be between ${min} and ${max}, not ${n}`);
-    return ok(n);
-  };
-
-/** A string without control or invisible characters, then the given check. */
-const text =
-  (check: (s: string) => Checked, hint?: string): Rule =>
-  (v) => {
-    if (typeof v !== 'string') return bad(`must be a string, not ${showValue(v)}`, hint);
-    const ctl = controlCharProblem(v);
-    if (ctl) return bad(`${ctl}; it would end up in Barman's configuration files, cron lines or shell commands`, hint);
-    return check(v);
-  };
-
-const matching = (re: RegExp, hint: string): Rule =>
-  text((s) => (re.test(s) ? ok(s) : bad(`has an invalid value ${showValue(s)}`, hint)), hint);
-
-const oneOf = (values: readonly string[]): Rule =>
-  text((s) => {
-    if (values.includes(s)) return ok(s);
-    const near = values.find((x) => x === s.toLowerCase()) ?? closest(s, values);
-    return bad(`must be one of ${values.join(', ')}, not ${showValue(s)}`, near ? `did you mean ${near}?` : undefined);
-  });
-
-const path = (extra?: (s: string) => string | undefined): Rule =>
-  text((s) => {
-    const problem = absolutePathProblem(s) ?? extra?.(s);
-    return problem ? bad(`${problem} (${showValue(s)})`) : ok(s);
-  });
+// Value rules of the Barman variables (combinators in src/config/checks/rules.ts).
 
 /** Homes that would hand Barman (and its recursive chown) a system directory. */
 const SYSTEM_DIRS = new Set(['/', '/etc', '/usr', '/var', '/var/lib', '/home', '/root', '/tmp', '/bin', '/sbin', '/lib', '/boot', '/dev', '/proc', '/sys', '/opt', '/srv']);
-
-const unixName = matching(UNIX_NAME, 'lower-case letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters');
-
-/** TPA splits the schedule on single spaces into exactly five cron fields. */
-const cron = text((s) => {
-  if (/\s\s|\t|^\s|\s$/.test(s)) return bad(`fields must be separated by single spaces (${showValue(s)})`, 'e.g. "0 4 * * wed,sat"');
-  const problem = validateCronSchedule(s);
-  return problem ? bad(`is not a valid cron schedule: ${problem}`, 'five fields: minute hour day-of-month month day-of-week, e.g. "0 4 * * wed,sat"') : ok(s);
-});
 
 /** backup_name names /etc/barman.d/<n>.conf, <barman_home>/<n>, a cron file and `barman backup <n>`. */
 const backupName = text((s) => {
@@ -110,21 +60,10 @@ const backupName = text((s) => {
   return ok(s);
 });
 
-/** libpq `keyword=value` pairs appended to conninfo; host/port/dbname/user are ours. */
-const DSN_PAIR = /^[a-z_]+=('([^'\\]|\\.)*'|[^\s'"\\%]+)$/;
-const RESERVED_DSN_KEYS = new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'replication']);
-const dsnAttributes = text((s) => {
-  const trimmed = s.trim();
-  if (trimmed === '') return ok('');
-  for (const pair of trimmed.split(/ +/)) {
-    if (!DSN_PAIR.test(pair)) {
-      return bad(`has an invalid connection parameter ${showValue(pair)}`, 'space-separated libpq keyword=value pairs, e.g. "sslmode=verify-full"; no double quotes or "%"');
-    }
-    const key = pair.slice(0, pair.indexOf('='));
-    if (RESERVED_DSN_KEYS.has(key)) return bad(`must not set ${key}: tpa-barman sets it`);
-  }
-  return ok(trimmed);
-});
+/** conninfo's host/port/dbname/user are derived; attributes must not override them. */
+const dsn = dsnAttributes(new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'replication']));
+const path = absolutePath;
+const cron = cronSchedule;
 
 const BARMAN_SERVER_RULES: Record<string, Rule> = {
   barman_archiver: bool,
@@ -166,8 +105,8 @@ const VAR_RULES: Record<string, Rule> = {
   barman_shared: bool,
   barman_package_version: matching(/^[0-9A-Za-z.+~:*][0-9A-Za-z.+~:*-]{0,63}$/, 'an apt/yum version such as 3.10.0-1 or 3.10.*'),
   barman_installation_method: text((s) => (s === 'pkg' ? ok(s) : bad(`must be pkg, not ${showValue(s)}`, 'tpa-barman installs Barman from packages only'))),
-  barman_client_dsn_attributes: dsnAttributes,
-  streaming_barman_client_dsn_attributes: dsnAttributes,
+  barman_client_dsn_attributes: dsn,
+  streaming_barman_client_dsn_attributes: dsn,
   postgres_version: int(10, 99),
   postgres_port: int(1, 65535),
   postgres_user: unixName,

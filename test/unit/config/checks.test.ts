@@ -1,6 +1,7 @@
 // Small building blocks: code frames, key paths, suggestions, path and string checks, nesting.
 import { describe, expect, it } from 'vitest';
 import { closest, levenshtein } from '../../../src/config/checks/levenshtein.js';
+import { absolutePath, bool, cronSchedule, dsnAttributes, int } from '../../../src/config/checks/rules.js';
 import { isAddress, isFqdn, isHostname } from '../../../src/config/checks/net.js';
 import { absolutePathProblem, controlCharProblem } from '../../../src/config/checks/strings.js';
 import { codeFrame } from '../../../src/config/frame.js';
@@ -120,5 +121,58 @@ describe('findExcessiveNesting', () => {
     const start = Date.now();
     expect(findExcessiveNesting('['.repeat(4_000_000), 64)).toBe(64);
     expect(Date.now() - start).toBeLessThan(1000);
+  });
+});
+
+describe('value rules', () => {
+  it('bool accepts YAML booleans and "true"/"false" strings only', () => {
+    expect(bool(true)).toEqual({ ok: true, value: true });
+    expect(bool('False')).toEqual({ ok: true, value: false });
+    for (const v of ['yes', 'on', 1, null]) expect(bool(v).ok).toBe(false);
+  });
+
+  it('int accepts integers and digit strings in range', () => {
+    expect(int(1, 10)('7')).toEqual({ ok: true, value: 7 });
+    expect(int(1, 10)(11).ok).toBe(false);
+    expect(int(1, 10)(2.5).ok).toBe(false);
+    expect(int(1, 10)('-3').ok).toBe(false);
+  });
+
+  it.each([
+    ['0 4 * * wed,sat', true],
+    ['*/15 0-6 1,15 jan-jun mon-fri', true],
+    ['0 4 * * 7', true],
+    ['@daily', false],
+    ['0 4 * *', false],
+    ['0 0 4 * * wed', false],
+    ['0 4 * *  wed', false],
+    ['0\t4 * * wed', false],
+    [' 0 4 * * wed', false],
+    ['60 4 * * *', false],
+    ['0 24 * * *', false],
+    ['0 4 0 * *', false],
+    ['0 4 * 13 *', false],
+    ['0 4 * * funday', false],
+    ['5-1 4 * * *', false],
+    ['0 4 * * % ', false],
+    ['0 4 * * *\n* * * * * root id', false],
+  ])('cron %j → %s', (schedule, valid) => {
+    expect(cronSchedule(schedule).ok).toBe(valid);
+  });
+
+  it('dsnAttributes accepts libpq pairs, quoted values included, and refuses the rest', () => {
+    const rule = dsnAttributes(new Set(['host']));
+    expect(rule('sslmode=require application_name=\'my app\'')).toEqual({ ok: true, value: "sslmode=require application_name='my app'" });
+    expect(rule('')).toEqual({ ok: true, value: '' });
+    expect(rule('sslmode=verify-full sslrootcert=/etc/ssl/root.crt connect_timeout=5').ok).toBe(true);
+    for (const v of ['sslmode', 'a=b"c', 'a=%x', 'host=evil', "a='unterminated", 'a=b\nc=d', 'a=b;c', 'a=$(id)', "a='x;y'", 'a=`id`']) {
+      expect(rule(v).ok, v).toBe(false);
+    }
+  });
+
+  it('absolutePath refuses traversal and shell characters', () => {
+    expect(absolutePath()('/var/lib/barman').ok).toBe(true);
+    expect(absolutePath()('/var/lib/barman/../../etc').ok).toBe(false);
+    expect(absolutePath()('/tmp/$(id)').ok).toBe(false);
   });
 });
