@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { loadCluster } from '../config/load.js';
 import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
 import { ensureKeyPair, keyPath, readKeyPair } from '../controller/keys.js';
-import { ensureSecret, readSecret } from '../controller/secrets.js';
+import { ensureSecret, readSecret, storeSecret } from '../controller/secrets.js';
+import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt.js';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { runPlay, type RunResult } from '../engine/runner.js';
@@ -28,7 +29,13 @@ export interface DeployFlags extends ConnectionFlags {
   diff?: boolean;
 }
 
-async function controllerState(cluster: ClusterSpec, model: BarmanModel, apply: boolean): Promise<{ keys: BarmanKeys; secrets: BarmanSecrets }> {
+async function controllerState(
+  cluster: ClusterSpec,
+  model: BarmanModel,
+  apply: boolean,
+  flags: DeployFlags,
+  say: (s: string) => void,
+): Promise<{ keys: BarmanKeys; secrets: BarmanSecrets }> {
   const pgUser = model.postgresHosts[0]?.user ?? 'postgres';
   const barmanUser = model.barmanHosts[0]?.user ?? 'barman';
   const shared = model.barmanHosts.filter((b) => b.shared);
@@ -41,15 +48,22 @@ async function controllerState(cluster: ClusterSpec, model: BarmanModel, apply: 
       },
     ]);
   }
+  const secrets: BarmanSecrets = { barman: await readSecret(cluster.dir, 'barman'), streaming_barman: await readSecret(cluster.dir, 'streaming_barman') };
+  const missing = (['barman', 'streaming_barman'] as AdoptableUser[]).filter((u) => secrets[u] === undefined);
+  if (missing.length > 0) {
+    // Keep the passwords that already work (a cluster deployed by TPA or by hand).
+    for (const a of await adoptPasswords(cluster, model, missing, { ...connectOptions(cluster, flags), readOnly: true })) {
+      secrets[a.user] = a.password;
+      say(`adopted the existing ${a.user} password from ${a.from} (it matches the role's verifier)`);
+      if (apply) await storeSecret(cluster.dir, a.user, a.password);
+    }
+  }
   if (!apply) {
-    return {
-      keys: { postgres: await readKeyPair(cluster.dir, pgUser), barman: await readKeyPair(cluster.dir, barmanUser) },
-      secrets: { barman: await readSecret(cluster.dir, 'barman'), streaming_barman: await readSecret(cluster.dir, 'streaming_barman') },
-    };
+    return { keys: { postgres: await readKeyPair(cluster.dir, pgUser), barman: await readKeyPair(cluster.dir, barmanUser) }, secrets };
   }
   return {
     keys: { postgres: await ensureKeyPair(cluster.dir, pgUser, cluster.name), barman: await ensureKeyPair(cluster.dir, barmanUser, cluster.name) },
-    secrets: { barman: await ensureSecret(cluster.dir, 'barman'), streaming_barman: await ensureSecret(cluster.dir, 'streaming_barman') },
+    secrets: { barman: secrets.barman ?? (await ensureSecret(cluster.dir, 'barman')), streaming_barman: secrets.streaming_barman ?? (await ensureSecret(cluster.dir, 'streaming_barman')) },
   };
 }
 
@@ -67,7 +81,7 @@ export async function runDeploy(dir: string, flags: DeployFlags, out = process.s
   };
   process.on('SIGINT', onSigint);
   try {
-    const { keys, secrets } = await controllerState(cluster, model, apply);
+    const { keys, secrets } = await controllerState(cluster, model, apply, flags, (m) => err.write(`${m}\n`));
     const secretValues = [secrets.barman, secrets.streaming_barman, keys.postgres?.privateKey, keys.barman?.privateKey].filter((s): s is string => Boolean(s));
     const log = apply ? createRunLog(cluster.dir, secretValues) : undefined;
     const colors = makeColors(err, flags.color);

@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startLab, type Lab } from '../support/lab.js';
+import { restoreAndQuery } from '../support/restore.js';
 
 function config(lab: Lab): string {
   const ip = (n: string): string => lab.host(n).ip;
@@ -137,25 +138,8 @@ describe('Barman deploy on a real lab', () => {
     await lab.exec('pg1', `runuser -u postgres -- psql -Xqc "create table if not exists drill(note text); insert into drill values ('${marker}')"`);
     const backup = await lab.exec('barman1', 'runuser -u barman -- barman backup --wait pg1');
     expect(backup.code, backup.stdout + backup.stderr).toBe(0);
-    const dest = '/var/lib/postgresql/restore-drill';
-    await lab.exec('pg1', `rm -rf ${dest}`);
-    const rec = await lab.exec('barman1', `runuser -u barman -- barman recover --no-get-wal --remote-ssh-command 'ssh -q postgres@pg1' pg1 latest ${dest}`);
-    expect(rec.code, rec.stdout + rec.stderr).toBe(0);
-    const start = await lab.exec(
-      'pg1',
-      [
-        `cd ${dest}`,
-        // Debian keeps postgresql.conf and pg_hba.conf in /etc: give the copy its own.
-        `printf "port = 5499\\nlisten_addresses = ''\\nunix_socket_directories = '/tmp'\\n" > postgresql.conf`,
-        `printf 'local all all trust\\n' > pg_hba.conf`,
-        `chown postgres:postgres postgresql.conf pg_hba.conf`,
-        `runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ${dest} -l ${dest}/drill.log -w -t 120 start`,
-        `runuser -u postgres -- psql -XAt -h /tmp -p 5499 -d postgres -c "select note from drill where note = '${marker}'"`,
-      ].join(' && '),
-    );
-    await lab.exec('pg1', `runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ${dest} -m fast stop || true`);
-    expect(start.code, start.stdout + start.stderr).toBe(0);
-    expect(start.stdout.trim().split('\n').pop()).toBe(marker);
+    const got = await restoreAndQuery(lab, { barmanHost: 'barman1', server: 'pg1', pgHost: 'pg1', backupId: 'latest', sql: `select note from drill where note = '${marker}'` });
+    expect(got).toBe(marker);
   });
 
   it('a second deploy changes nothing', async () => {
