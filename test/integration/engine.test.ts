@@ -6,14 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Play, ResourceResult } from '../../src/engine/play.js';
 import type { Placed, Resource } from '../../src/engine/resource.js';
-import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
-import { DirectoryResource } from '../../src/engine/resources/directory.js';
 import { FileResource } from '../../src/engine/resources/file.js';
-import { LinesResource } from '../../src/engine/resources/lines.js';
-import { PackagesResource } from '../../src/engine/resources/packages.js';
-import { PgFunctionGrantResource, PgMembershipResource, PgRoleResource } from '../../src/engine/resources/postgres.js';
-import { PgSettingResource } from '../../src/engine/resources/postgres-setting.js';
-import { GroupResource, UserResource } from '../../src/engine/resources/user.js';
+import { thirtyResources } from '../../bench/thirty-resources.js';
 import { runPlay, type RunResult } from '../../src/engine/runner.js';
 import { HostConnection } from '../../src/transport/connection.js';
 import { startLab, type Lab } from '../support/lab.js';
@@ -21,60 +15,7 @@ import { startLab, type Lab } from '../support/lab.js';
 const PASSWORD = 'Sup3r-s3cret:pw\\with*chars';
 
 function resourcesFor(ip: string, big: string): Resource[] {
-  const rs: Resource[] = [
-    new GroupResource('tpabtest', ['t']),
-    new UserResource({ name: 'tpabtest', group: 'tpabtest', home: '/srv/tpabtest', shell: '/bin/sh', tags: ['t'] }),
-    new PackagesResource([{ name: 'rsync' }], ['pkg']),
-    serviceRunning({ name: 'marker-daemon', check: 'test -e /run/tpab-marker', start: 'touch /run/tpab-marker', tags: ['t'] }),
-    new DirectoryResource({ path: '/srv/tpabtest', owner: 'tpabtest', group: 'tpabtest', mode: '0750', tags: ['t'] }),
-    new FileResource({ path: '/srv/tpabtest/big.bin', content: big, owner: 'root', group: 'root', mode: '0644', tags: ['t'] }),
-    new LinesResource({
-      path: '/srv/tpabtest/lines',
-      owner: 'root',
-      group: 'root',
-      mode: '0600',
-      entries: [
-        { match: 'alpha=', line: 'alpha=1' },
-        { match: 'beta=', line: 'beta=2' },
-      ],
-      matchMode: 'prefix',
-      insert: 'bottom',
-      tags: ['t'],
-    }),
-    new LinesResource({
-      path: '/etc/postgresql/15/main/pg_hba.conf',
-      owner: 'postgres',
-      group: 'postgres',
-      mode: '0640',
-      entries: [{ match: 'host postgres tpabtest 10.213.255.1/32', line: 'host postgres tpabtest 10.213.255.1/32 scram-sha-256' }],
-      matchMode: 'prefix',
-      insert: 'top',
-      notify: ['handler:reload'],
-      tags: ['t'],
-    }),
-    new PgRoleResource({ name: 'tpabtest_group', attrs: { login: false, superuser: false }, tags: ['t'] }),
-    new PgFunctionGrantResource('tpabtest_group', 'pg_catalog.pg_switch_wal()', ['t']),
-    new PgMembershipResource('pg_read_all_stats', 'tpabtest_group', ['t']),
-    new PgRoleResource({ name: 'tpabtest', attrs: { login: true, superuser: false, inherit: true }, password: PASSWORD, tags: ['t'] }),
-    new PgMembershipResource('tpabtest_group', 'tpabtest', ['t']),
-    new PgSettingResource({
-      name: 'listen_addresses',
-      path: '/etc/postgresql/15/main/conf.d/tpab-test.conf',
-      owner: 'postgres',
-      group: 'postgres',
-      want: (cur) => (cur.split(',').map((s) => s.trim()).includes(ip) ? null : `${cur},${ip}`),
-      reloadHandler: 'handler:reload',
-      restartHandler: 'handler:restart',
-      tags: ['t'],
-    }),
-    new CommandResource({ id: 'handler:reload', handler: true, tags: ['t'], probe: {}, needed: () => false, summary: 'reload', action: 'reload', run: 'pg_ctlcluster 15 main reload' }),
-    new CommandResource({ id: 'handler:restart', handler: true, tags: ['t'], probe: {}, needed: () => false, summary: 'restart', action: 'restart', run: 'pg_ctlcluster 15 main restart' }),
-  ];
-  // Fill up to 30 resources with small files.
-  for (let i = 0; rs.length < 30; i++) {
-    rs.push(new FileResource({ path: `/srv/tpabtest/f${i}.conf`, content: `value = ${i}\n`, owner: 'tpabtest', group: 'tpabtest', mode: '0640', tags: ['t'] }));
-  }
-  return rs;
+  return thirtyResources(ip, big, PASSWORD);
 }
 
 function playFor(lab: Lab, big: string): Play {
