@@ -73,6 +73,18 @@ async function main(argv: string[]): Promise<number> {
       exitCode = await runInventory(dir, { json: Boolean(flags.json) });
     });
 
+  connectionOptions(
+    program
+      .command('test')
+      .description('run `barman check` and `barman diagnose` for every server on every Barman host; exit 2 if any check fails')
+      .argument('<cluster-dir>', 'TPA cluster directory')
+      .option('--json', 'print a JSON document on stdout')
+      .addHelpText('after', '\nRaw outputs are kept under <cluster-dir>/test/<timestamp>/<host>/.\n\nExample:\n  tpa-barman test clusters/speedy'),
+  ).action(async (dir: string, flags: Record<string, unknown>) => {
+    const { runTest } = await import('./commands/test-cmd.js');
+    exitCode = await runTest(dir, flags);
+  });
+
   deployOptions(
     program
       .command('deploy')

@@ -160,3 +160,35 @@ describe('Barman deploy on a real lab', () => {
     expect(check.code, check.stdout).toBe(0);
   });
 });
+
+describe('tpa-barman test', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ postgres: 1, barman: 1 });
+    const r = await cli(['deploy', lab.dir], { timeoutMs: 900_000 });
+    if (r.code !== 0) throw new Error(r.stderr);
+  });
+  afterAll(async () => {
+    await lab?.down();
+  });
+
+  it('passes on a healthy cluster and keeps the raw outputs', async () => {
+    const r = await cli(['test', lab.dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; output_dir: string; servers: Array<{ server: string; host: string; ok: boolean }> };
+    expect(doc.ok).toBe(true);
+    expect(doc.servers).toEqual([{ server: 'pg1', host: 'barman1', ok: true, failing: [] }]);
+    const saved = await readFile(join(doc.output_dir, 'barman1', 'barman-check.txt'), 'utf8');
+    expect(saved).toMatch(/Server pg1:/);
+  });
+
+  it("detects a broken server (streaming_barman's pg_hba line removed by hand) and names the failing check", async () => {
+    await lab.exec('pg1', "sed -i '/streaming_barman/d' /etc/postgresql/15/main/pg_hba.conf && pg_ctlcluster 15 main reload");
+    const r = await cli(['test', lab.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pg1\s+barman1\s+FAILED\s+.*PostgreSQL streaming/);
+    const fix = await cli(['deploy', lab.dir], { timeoutMs: 900_000 });
+    expect(fix.code, fix.stderr).toBe(0);
+    expect((await cli(['test', lab.dir])).code).toBe(0);
+  });
+});

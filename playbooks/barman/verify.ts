@@ -1,0 +1,47 @@
+// `tpa-barman test`: what TPA's `tpaexec test` does for Barman — `barman check all` and
+// `barman diagnose` as the barman user on every Barman host, outputs kept, a verdict.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import type { ClusterSpec } from '../../src/config/types.js';
+import { parseCheckOutput, type CheckReport } from '../../src/commands/checks.js';
+import { HostConnection, type ConnectOptions } from '../../src/transport/connection.js';
+import { shellQuote } from '../../src/util/shell.js';
+import type { BarmanModel } from './model.js';
+
+export interface HostVerdict {
+  host: string;
+  reachable: boolean;
+  checkExit?: number;
+  diagnoseExit?: number;
+  servers: CheckReport[];
+  error?: string;
+}
+
+export async function verifyBarman(cluster: ClusterSpec, model: BarmanModel, opts: ConnectOptions, outDir: string, forks: number): Promise<HostVerdict[]> {
+  const limit = pLimit(forks);
+  return Promise.all(
+    model.barmanHosts.map((b) =>
+      limit(async (): Promise<HostVerdict> => {
+        const h = cluster.hosts.find((x) => x.name === b.name);
+        if (!h) return { host: b.name, reachable: false, servers: [], error: 'not in the inventory' };
+        let conn: HostConnection | undefined;
+        try {
+          conn = await HostConnection.open({ name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile }, { ...opts, readOnly: true });
+          const u = shellQuote(b.user);
+          const check = await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman check all 2>&1\n`, { readOnly: true, label: 'barman check all', timeoutMs: 300_000 });
+          const diag = await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman diagnose 2>&1\n`, { readOnly: true, label: 'barman diagnose', timeoutMs: 300_000 });
+          const dir = join(outDir, b.name);
+          await mkdir(dir, { recursive: true });
+          await writeFile(join(dir, 'barman-check.txt'), check.stdout);
+          await writeFile(join(dir, 'barman-diagnose.txt'), diag.stdout);
+          return { host: b.name, reachable: true, checkExit: check.code, diagnoseExit: diag.code, servers: parseCheckOutput(check.stdout) };
+        } catch (err) {
+          return { host: b.name, reachable: false, servers: [], error: (err as Error).message };
+        } finally {
+          conn?.close();
+        }
+      }),
+    ),
+  );
+}
