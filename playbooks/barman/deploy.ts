@@ -311,7 +311,13 @@ function postgresHostResources(
   for (const fn of grants.functions) rs.push(new PgFunctionGrantResource('barman_role', fn, T));
   for (const role of grants.roles) rs.push(new PgMembershipResource(role, 'barman_role', T));
   rs.push(
-    new PgRoleResource({ name: 'barman', attrs: { login: true, superuser: false, inherit: true }, password: known(secrets.barman), tags: T }),
+    new PgRoleResource({
+      name: 'barman',
+      attrs: { login: true, superuser: false, inherit: true },
+      password: known(secrets.barman),
+      managedMemberships: ['barman_role'],
+      tags: T,
+    }),
     new PgMembershipResource('barman_role', 'barman', T),
     new PgRoleResource({ name: 'streaming_barman', attrs: { login: true, replication: true }, password: known(secrets.streaming_barman), tags: T }),
   );

@@ -140,6 +140,7 @@ function jsonDocument(cluster: string, mode: string, result: RunResult, exitCode
         error: r.error,
       })),
     recap: recap(result),
+    notes: result.notes,
     errors: result.errors,
     hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, execs: h.execs, channels: h.counters?.channels ?? 0, connections: h.counters?.connections ?? 0, timings_ms: h.timings })),
   };

@@ -64,6 +64,8 @@ export interface Resource {
   readonly probeHost?: string;
   probe(): ProbeSpec;
   plan(fact: Fact, ctx: PlanContext): Change | null;
+  /** Things worth telling the user that we deliberately leave alone (never changes). */
+  notes?(fact: Fact): string[];
 }
 
 /** A resource placed on a host in a phase of a play. */

@@ -40,8 +40,15 @@ export interface HostReport {
   timings: Record<string, number>;
 }
 
+export interface RunNote {
+  host: string;
+  id: string;
+  text: string;
+}
+
 export interface RunResult {
   results: ResourceResult[];
+  notes: RunNote[];
   hosts: HostReport[];
   exitCode: ExitCodeValue;
   errors: Array<{ host: string; message: string; hint?: string }>;
@@ -59,6 +66,7 @@ class PlayRun {
   private readonly conns = new Map<string, HostConnection>();
   private readonly facts = new Map<number, Fact>();
   private readonly results: ResourceResult[] = [];
+  private readonly notes = new Map<string, RunNote>();
   private readonly errors: RunResult['errors'] = [];
   private readonly reports = new Map<string, HostReport>();
   private readonly limit: ReturnType<typeof pLimit>;
@@ -105,6 +113,7 @@ class PlayRun {
     }
     return {
       results: this.results,
+      notes: [...this.notes.values()],
       hosts: [...this.reports.values()],
       exitCode: this.exitCode(),
       errors: this.errors,
@@ -250,6 +259,7 @@ class PlayRun {
         continue;
       }
       const change = r.plan(this.fact(i), { notified, planOnly });
+      for (const text of r.notes?.(this.fact(i)) ?? []) this.notes.set(`${host}\0${r.id}\0${text}`, { host, id: r.id, text });
       if (change) {
         items.push({ index: i, change });
         change.notify?.forEach((n) => notified.add(n));

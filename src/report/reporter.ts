@@ -89,8 +89,13 @@ export function recap(result: RunResult): RecapLine[] {
   });
 }
 
+export function printNotes(result: RunResult, o: ReporterOptions): void {
+  for (const n of result.notes) o.out.write(`${o.colors.cyan('NOTE')} [${n.host}] ${n.text}\n`);
+}
+
 export function printRecap(result: RunResult, o: ReporterOptions, elapsedMs: number): void {
   const c = o.colors;
+  printNotes(result, o);
   const width = Math.max(...result.hosts.map((h) => h.host.length), 4);
   o.out.write(c.bold('\nPLAY RECAP\n'));
   for (const r of recap(result)) {
@@ -129,6 +134,8 @@ export function printPlan(result: RunResult, o: ReporterOptions): { changes: num
       if (ch.diff) o.out.write(`${indent(colorDiff(ch.diff, c), 6)}\n`);
     }
   }
+  if (result.notes.length) o.out.write('\n');
+  printNotes(result, o);
   const restarts = changed.filter((r) => r.change?.action === 'restart').length;
   const hosts = byHost.size;
   if (changed.length === 0) {

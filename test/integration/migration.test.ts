@@ -27,6 +27,8 @@ describe('migrating an old-TPA SUPERUSER barman', () => {
           'REVOKE EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean), pg_switch_wal(), pg_create_restore_point(text) FROM barman_role',
           'REVOKE pg_read_all_settings, pg_read_all_stats, pg_checkpoint FROM barman_role',
           'DROP ROLE barman_role',
+          // A privilege a DBA granted by hand: reported, never revoked.
+          'GRANT pg_monitor TO barman',
           "CREATE TABLE old_era(note text)",
           "INSERT INTO old_era VALUES ('before-migration')",
         ].join('; '),
@@ -50,6 +52,7 @@ describe('migrating an old-TPA SUPERUSER barman', () => {
     expect(r.stderr).toMatch(/create role barman_role/);
     expect(r.stderr).toMatch(/grant role barman_role to barman/);
     expect(r.stderr).toMatch(/adopted the existing barman password/);
+    expect(r.stderr).toMatch(/NOTE \[pg1\] role barman is also a member of pg_monitor, granted outside tpa-barman/);
     const pgpass = (await lab.exec('barman1', 'cat /var/lib/barman/.pgpass')).stdout;
     for (const line of pgpass.trim().split('\n')) {
       const pw = line.split(':').slice(4).join(':');
@@ -84,8 +87,8 @@ describe('migrating an old-TPA SUPERUSER barman', () => {
     expect(fns.stdout.trim().split('\n').sort()).toEqual(['pg_backup_start(text,boolean)', 'pg_backup_stop(boolean)', 'pg_create_restore_point(text)', 'pg_switch_wal()'].sort());
     const groups = await lab.exec('pg1', psql("select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = 'barman_role'::regrole order by 1"));
     expect(groups.stdout.trim()).toBe('pg_checkpoint\npg_read_all_settings\npg_read_all_stats');
-    const member = await lab.exec('pg1', psql("select pg_has_role('barman', 'barman_role', 'MEMBER')"));
-    expect(member.stdout.trim()).toBe('t');
+    const member = await lab.exec('pg1', psql("select pg_has_role('barman', 'barman_role', 'MEMBER'), pg_has_role('barman', 'pg_monitor', 'MEMBER')"));
+    expect(member.stdout.trim()).toBe('t|t');
   });
 
   it('backups keep working: check OK, a new backup, old backups listed and restorable', async () => {

@@ -31,6 +31,11 @@ export interface RoleSpec {
   /** Plain password (never sent); undefined = leave the password alone. */
   password?: MaybeKnown<string>;
   connLimit?: number;
+  /**
+   * Memberships we manage for this role. Others found on it were granted by hand: they
+   * are never revoked, only reported as a note.
+   */
+  managedMemberships?: string[];
   tags: string[];
 }
 
@@ -43,6 +48,7 @@ interface RoleFact {
   rolreplication: boolean;
   rolconnlimit: number;
   rolpassword: string | null;
+  member_of: string[] | null;
 }
 
 function sqlFact<T>(fact: Fact): T | null | undefined {
@@ -67,8 +73,17 @@ export class PgRoleResource implements Resource {
 
   probe(): ProbeSpec {
     return {
-      sql: `SELECT row_to_json(r) FROM (SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit, rolreplication, rolconnlimit, rolpassword FROM pg_authid WHERE rolname = ${quoteLiteral(this.spec.name)}) r`,
+      sql: `SELECT row_to_json(r) FROM (SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit, rolreplication, rolconnlimit, rolpassword, (SELECT json_agg(g.rolname ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = a.oid) AS member_of FROM pg_authid a WHERE rolname = ${quoteLiteral(this.spec.name)}) r`,
     };
+  }
+
+  notes(fact: Fact): string[] {
+    const managed = this.spec.managedMemberships;
+    const cur = sqlFact<RoleFact>(fact);
+    if (!managed || !cur?.member_of) return [];
+    return cur.member_of
+      .filter((g) => !managed.includes(g))
+      .map((g) => `role ${this.spec.name} is also a member of ${g}, granted outside tpa-barman: left as it is`);
   }
 
   plan(fact: Fact): Change | null {
