@@ -31,7 +31,7 @@ export function createEvents(o: ReporterOptions): RunEvents {
     result: (r) => {
       if (o.mode === 'plan') return;
       if (r.status === 'ok' || r.status === 'skipped') {
-        if (o.verbosity >= 1) w(`${statusWord(r.status, c)} [${r.host}] ${r.id}`);
+        if (o.verbosity >= 2) w(`${statusWord(r.status, c)} [${r.host}] ${r.id}`);
         return;
       }
       const secs = r.durationMs && r.durationMs > 2000 ? c.dim(` (${(r.durationMs / 1000).toFixed(1)} s)`) : '';
