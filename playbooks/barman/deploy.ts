@@ -133,6 +133,26 @@ function knownHostsEntries(peers: Array<{ name: string; ip: string }>, disc: Rea
   return entries;
 }
 
+/** An ssh user's authorized_keys or known_hosts, managed line by line. */
+function sshLinesFile(kind: 'authorized_keys' | 'known_hosts', user: string, group: string, home: string, entries: LineEntry[]): LinesResource {
+  return new LinesResource({
+    path: `${home}/.ssh/${kind}`,
+    owner: user,
+    group,
+    mode: kind === 'authorized_keys' ? '0600' : '0644',
+    entries,
+    // A key is ours wherever it stands on a line (options may precede it).
+    matchMode: kind === 'authorized_keys' ? 'contains' : 'prefix',
+    insert: 'bottom',
+    tags: ['barman', 'ssh'],
+    label: `${kind} of ${user}`,
+  });
+}
+
+function etcHosts(entries: LineEntry[]): LinesResource {
+  return new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries, matchMode: 'contains', insert: 'bottom', tags: ['barman'] });
+}
+
 function authorizedEntry(key: KeyPair | undefined): LineEntry {
   if (!key) return { match: '(key known after apply)', line: KNOWN_AFTER_APPLY };
   return { match: key.blob, line: key.publicKey };
@@ -185,34 +205,11 @@ function barmanHostResources(
   } else {
     rs.push(new DirectoryResource({ path: `${b.home}/.ssh`, owner: b.user, group: b.group, mode: '0700', tags: [...T, 'ssh'] }));
   }
+  const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name));
   rs.push(
-    new LinesResource({
-      path: `${b.home}/.ssh/authorized_keys`,
-      owner: b.user,
-      group: b.group,
-      mode: '0600',
-      entries: [authorizedEntry(keys.postgres)],
-      matchMode: 'contains',
-      insert: 'bottom',
-      tags: [...T, 'ssh'],
-      label: `authorized_keys of ${b.user}`,
-    }),
-    new LinesResource({
-      path: `${b.home}/.ssh/known_hosts`,
-      owner: b.user,
-      group: b.group,
-      mode: '0644',
-      entries: knownHostsEntries(
-        model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name)).map((p) => ({ name: p.name, ip: p.ipAddress })),
-        disc,
-        model.sshPort,
-      ),
-      matchMode: 'prefix',
-      insert: 'bottom',
-      tags: [...T, 'ssh'],
-      label: `known_hosts of ${b.user}`,
-    }),
-    new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries: hostsLines, matchMode: 'contains', insert: 'bottom', tags: T }),
+    sshLinesFile('authorized_keys', b.user, b.group, b.home, [authorizedEntry(keys.postgres)]),
+    sshLinesFile('known_hosts', b.user, b.group, b.home, knownHostsEntries(servedPg.map((p) => ({ name: p.name, ip: p.ipAddress })), disc, model.sshPort)),
+    etcHosts(hostsLines),
   );
   const pgpass: LineEntry[] = [];
   for (const s of b.servers) {
@@ -273,34 +270,20 @@ function postgresHostResources(
   const rs: Resource[] = [
     new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg']),
     ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
-    new LinesResource({
-      path: `${home}/.ssh/authorized_keys`,
-      owner: p.user,
-      group: p.group,
-      mode: '0600',
-      // barman → postgres for rsync backups; postgres's own key too, as TPA does.
-      entries: [authorizedEntry(keys.barman), authorizedEntry(keys.postgres)],
-      matchMode: 'contains',
-      insert: 'bottom',
-      tags: [...T, 'ssh'],
-      label: `authorized_keys of ${p.user}`,
-    }),
-    new LinesResource({
-      path: `${home}/.ssh/known_hosts`,
-      owner: p.user,
-      group: p.group,
-      mode: '0644',
-      entries: knownHostsEntries(
-        model.barmanHosts.filter((b) => p.backupTo.includes(b.name)).map((b) => ({ name: b.name, ip: p.barmanHosts.find((x) => x.name === b.name)?.ipAddress ?? '' })),
+    // barman → postgres for rsync backups; postgres's own key too, as TPA does.
+    sshLinesFile('authorized_keys', p.user, p.group, home, [authorizedEntry(keys.barman), authorizedEntry(keys.postgres)]),
+    sshLinesFile(
+      'known_hosts',
+      p.user,
+      p.group,
+      home,
+      knownHostsEntries(
+        p.barmanHosts.filter((b) => p.backupTo.includes(b.name)).map((b) => ({ name: b.name, ip: b.ipAddress })),
         disc,
         model.sshPort,
       ),
-      matchMode: 'prefix',
-      insert: 'bottom',
-      tags: [...T, 'ssh'],
-      label: `known_hosts of ${p.user}`,
-    }),
-    new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries: hostsLines, matchMode: 'contains', insert: 'bottom', tags: T }),
+    ),
+    etcHosts(hostsLines),
   ];
   if (!p.isPrimary) return rs;
 
