@@ -182,8 +182,7 @@ describe('saslprep', () => {
     expect(saslprep('\u05d0\u05d1')).toBe('\u05d0\u05d1');
   });
 
-  const hasPython = spawnSync('python3', ['-c', 'import stringprep'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(!hasPython)('tables equal RFC 3454 as implemented by Python stringprep', () => {
+  it('tables equal RFC 3454 as implemented by Python stringprep', () => {
     const py = String.raw`
 import stringprep, json, sys
 def ranges(pred):
