@@ -4,11 +4,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUnavailableReason, opensshArgs, run, startLab, type Lab } from '../support/lab.js';
+import { opensshArgs, run, startLab, type Lab } from '../support/lab.js';
 
-const skipReason = await labUnavailableReason();
-
-describe.skipIf(skipReason !== null)('docker lab (2 postgres + 1 barman)', () => {
+describe('docker lab (2 postgres + 1 barman)', () => {
   let lab: Lab;
   const pgHosts = (): string[] => lab.hosts.filter((h) => h.kind === 'postgres').map((h) => h.name);
 

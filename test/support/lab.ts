@@ -6,9 +6,8 @@
 //   await lab.down();
 //
 // Each call makes a lab with a unique name under <repo>/labs/<name> (gitignored): a
-// ready TPA cluster dir (config.yml, id_lab, tpa_known_hosts, lab.json). With CI=true a
-// missing Docker is a failure (startLab throws), never a skip; elsewhere tests may skip
-// with `describe.skipIf(await labUnavailableReason() !== null)`.
+// ready TPA cluster dir (config.yml, id_lab, tpa_known_hosts, lab.json). A missing
+// Docker is a failure (startLab throws), never a skip.
 // TPA_BARMAN_KEEP_LABS=1 keeps labs (containers and dir) after down() for debugging.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -101,16 +100,6 @@ export async function dockerAvailable(): Promise<boolean> {
 }
 
 const isCI = (): boolean => process.env.CI === 'true' || process.env.CI === '1';
-
-/**
- * null when lab tests must run: always under CI (startLab then fails loudly if
- * Docker is missing), elsewhere when Docker answers. Otherwise the skip reason.
- */
-export async function labUnavailableReason(): Promise<string | null> {
-  if (isCI()) return null;
-  if (await dockerAvailable()) return null;
-  return 'Docker does not answer `docker info` (run docker/ensure-docker as root)';
-}
 
 export interface LabHost {
   name: string;
