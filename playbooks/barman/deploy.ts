@@ -97,13 +97,9 @@ function buildResources(
     if (resource instanceof LinesResource && resource.spec.entries.length === 0) return;
     placed.push({ host, phase, resource });
   };
-  const hostsLines = etcHostsEntries(cluster, model);
-  for (const b of model.barmanHosts) {
-    barmanHostResources(cluster, model, b, keys, secrets, disc, hostsLines).forEach((r) => add(b.name, CONFIGURE, r));
-  }
-  for (const p of model.postgresHosts) {
-    postgresHostResources(cluster, model, p, keys, secrets, disc, hostsLines).forEach((r) => add(p.name, CONFIGURE, r));
-  }
+  const ctx: BuildContext = { cluster, model, keys, secrets, disc, hostsLines: etcHostsEntries(cluster, model) };
+  for (const b of model.barmanHosts) barmanHostResources(b, ctx).forEach((r) => add(b.name, CONFIGURE, r));
+  for (const p of model.postgresHosts) postgresHostResources(p, ctx).forEach((r) => add(p.name, CONFIGURE, r));
   for (const b of model.barmanHosts) {
     for (const s of b.servers) bringUpResources(cluster, model, b, s).forEach((r) => add(b.name, BRING_UP, r));
   }
@@ -167,15 +163,17 @@ function sshDirResources(user: string, group: string, home: string, key: KeyPair
   ];
 }
 
-function barmanHostResources(
-  cluster: ClusterSpec,
-  model: BarmanModel,
-  b: BarmanHostSpec,
-  keys: BarmanKeys,
-  secrets: BarmanSecrets,
-  disc: ReadonlyMap<string, HostDiscovery>,
-  hostsLines: LineEntry[],
-): Resource[] {
+/** What every host's resources are built from. */
+interface BuildContext {
+  cluster: ClusterSpec;
+  model: BarmanModel;
+  keys: BarmanKeys;
+  secrets: BarmanSecrets;
+  disc: ReadonlyMap<string, HostDiscovery>;
+  hostsLines: LineEntry[];
+}
+
+function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets, disc, hostsLines }: BuildContext): Resource[] {
   const T = ['barman'];
   const pin = (name: string): PackageWant => ({ name, version: b.packageVersion });
   const rs: Resource[] = [];
@@ -255,15 +253,7 @@ function barmanHostResources(
   return rs;
 }
 
-function postgresHostResources(
-  cluster: ClusterSpec,
-  model: BarmanModel,
-  p: PostgresHostSpec,
-  keys: BarmanKeys,
-  secrets: BarmanSecrets,
-  disc: ReadonlyMap<string, HostDiscovery>,
-  hostsLines: LineEntry[],
-): Resource[] {
+function postgresHostResources(p: PostgresHostSpec, { cluster, model, keys, secrets, disc, hostsLines }: BuildContext): Resource[] {
   const T = ['barman'];
   const d = disc.get(p.name);
   const home = d?.postgresHome ?? '/var/lib/postgresql';

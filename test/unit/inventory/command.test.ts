@@ -1,21 +1,11 @@
 // runInventory(): the human view and error handling.
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runInventory } from '../../../src/commands/inventory.js';
+import { runInventoryCaptured } from '../../support/inventory.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/config');
 
-async function run(dir: string, json = false): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: string[] = [];
-  const e: string[] = [];
-  out.on('data', (c: Buffer) => o.push(c.toString()));
-  err.on('data', (c: Buffer) => e.push(c.toString()));
-  const code = await runInventory(dir, { json, out, err });
-  return { code, out: o.join(''), err: e.join('') };
-}
+const run = runInventoryCaptured;
 
 describe('inventory command', () => {
   it('shows who backs up where and each value with its origin', async () => {

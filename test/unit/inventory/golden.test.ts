@@ -1,22 +1,12 @@
 // Golden inventories: each good cluster resolves to exactly the hand-written JSON.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runInventory } from '../../../src/commands/inventory.js';
+import { runInventoryCaptured } from '../../support/inventory.js';
 
 const GOOD = join(import.meta.dirname, '../../fixtures/config/good');
 
-async function run(dir: string, json: boolean): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: string[] = [];
-  const e: string[] = [];
-  out.on('data', (c: Buffer) => o.push(c.toString()));
-  err.on('data', (c: Buffer) => e.push(c.toString()));
-  const code = await runInventory(dir, { json, out, err });
-  return { code, out: o.join(''), err: e.join('') };
-}
+const run = runInventoryCaptured;
 
 describe('golden inventories', () => {
   const cases = readdirSync(GOOD).sort();
