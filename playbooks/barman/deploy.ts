@@ -7,6 +7,7 @@ import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
 import type { Change, Fact, Placed, ProbeSpec, Resource } from '../../src/engine/resource.js';
 import { parseFileState } from '../../src/engine/resources/file-state.js';
+import { ClaimCheckResource } from '../../src/engine/resources/claim.js';
 import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
 import { DirectoryResource } from '../../src/engine/resources/directory.js';
 import { FileResource, KNOWN_AFTER_APPLY, type MaybeKnown } from '../../src/engine/resources/file.js';
@@ -18,6 +19,8 @@ import { GroupResource, UserResource } from '../../src/engine/resources/user.js'
 import { pgpassLine } from '../../src/postgres/pgpass.js';
 import { quoteLiteral } from '../../src/postgres/sql.js';
 import { shellQuote } from '../../src/util/shell.js';
+import { markerText } from '../../src/engine/ownership.js';
+import { SamePostgresMajorCheck } from './shared-checks.js';
 import { discoveryScript, parseDiscovery, type HostDiscovery } from './discovery.js';
 import { barmanRoleGrants } from './grants.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
@@ -46,9 +49,12 @@ function known<T>(v: T | undefined): MaybeKnown<T> {
 }
 
 /** Every managed line and file names the cluster that owns it. */
-function marker(cluster: string): string {
-  return `tpa-barman:${cluster}`;
+function marker(cluster: string, claim?: string): string {
+  return markerText(cluster, claim);
 }
+
+/** The CLI flag that lets a cluster rewrite a shared /etc/barman.conf set by another. */
+export const OVERRIDE_GLOBAL = 'global-config';
 
 export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: BarmanKeys, secrets: BarmanSecrets): Play {
   const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
@@ -97,7 +103,7 @@ function buildResources(
     if (resource instanceof LinesResource && resource.spec.entries.length === 0) return;
     placed.push({ host, phase, resource });
   };
-  const ctx: BuildContext = { cluster, model, keys, secrets, disc, hostsLines: etcHostsEntries(cluster, model) };
+  const ctx: BuildContext = { cluster, model, keys, secrets, disc, hostsLines: etcHostsEntries(cluster, model), owner: cluster.name };
   for (const b of model.barmanHosts) barmanHostResources(b, ctx).forEach((r) => add(b.name, CONFIGURE, r));
   for (const p of model.postgresHosts) postgresHostResources(p, ctx).forEach((r) => add(p.name, CONFIGURE, r));
   for (const b of model.barmanHosts) {
@@ -112,26 +118,30 @@ function etcHostsEntries(cluster: ClusterSpec, model: BarmanModel): LineEntry[] 
   return cluster.hosts
     .filter((h) => names.has(h.name))
     .map((h) => {
-      const tag = `# ${marker(cluster.name)} host=${h.name}`;
+      const tag = `# ${marker(cluster.name, `host=${h.name}`)}`;
       return { match: tag, line: `${h.ipAddress} ${h.name} ${tag}` };
     });
 }
 
-/** known_hosts lines for peers: `name,ip type blob` for every host key the peer has. */
-function knownHostsEntries(peers: Array<{ name: string; ip: string }>, disc: ReadonlyMap<string, HostDiscovery>, port: number): LineEntry[] {
+/**
+ * known_hosts lines for peers: `name,ip type blob` for every host key the peer has, the
+ * owner's marker in the comment field.
+ */
+function knownHostsEntries(owner: string, peers: Array<{ name: string; ip: string }>, disc: ReadonlyMap<string, HostDiscovery>, port: number): LineEntry[] {
   const entries: LineEntry[] = [];
   for (const peer of peers) {
     const names = port === 22 ? `${peer.name},${peer.ip}` : `[${peer.name}]:${port},[${peer.ip}]:${port}`;
     for (const k of disc.get(peer.name)?.hostKeys ?? []) {
-      entries.push({ match: `${names} ${k.type} `, line: `${names} ${k.type} ${k.blob}` });
+      entries.push({ match: `${names} ${k.type} `, line: `${names} ${k.type} ${k.blob} ${marker(owner, `host=${peer.name}`)}` });
     }
   }
   return entries;
 }
 
 /** An ssh user's authorized_keys or known_hosts, managed line by line. */
-function sshLinesFile(kind: 'authorized_keys' | 'known_hosts', user: string, group: string, home: string, entries: LineEntry[]): LinesResource {
+function sshLinesFile(owner: string, kind: 'authorized_keys' | 'known_hosts', user: string, group: string, home: string, entries: LineEntry[]): LinesResource {
   return new LinesResource({
+    markedBy: owner,
     path: `${home}/.ssh/${kind}`,
     owner: user,
     group,
@@ -145,13 +155,14 @@ function sshLinesFile(kind: 'authorized_keys' | 'known_hosts', user: string, gro
   });
 }
 
-function etcHosts(entries: LineEntry[]): LinesResource {
-  return new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries, matchMode: 'contains', insert: 'bottom', tags: ['barman'] });
+function etcHosts(owner: string, entries: LineEntry[]): LinesResource {
+  return new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries, matchMode: 'contains', insert: 'bottom', tags: ['barman'], markedBy: owner });
 }
 
-function authorizedEntry(key: KeyPair | undefined): LineEntry {
+/** An authorized key, marked in its comment; keys never conflict (each is unique). */
+function authorizedEntry(owner: string, key: KeyPair | undefined): LineEntry {
   if (!key) return { match: '(key known after apply)', line: KNOWN_AFTER_APPLY };
-  return { match: key.blob, line: key.publicKey };
+  return { match: key.blob, line: `${key.publicKey} ${marker(owner)}` };
 }
 
 function sshDirResources(user: string, group: string, home: string, key: KeyPair | undefined, ownKeyName: string, extraTags: string[] = []): Resource[] {
@@ -171,9 +182,11 @@ interface BuildContext {
   secrets: BarmanSecrets;
   disc: ReadonlyMap<string, HostDiscovery>;
   hostsLines: LineEntry[];
+  /** The cluster whose marker our lines and files carry. */
+  owner: string;
 }
 
-function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets, disc, hostsLines }: BuildContext): Resource[] {
+function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, hostsLines, owner }: BuildContext): Resource[] {
   const T = ['barman'];
   const pin = (name: string): PackageWant => ({ name, version: b.packageVersion });
   const rs: Resource[] = [];
@@ -182,7 +195,12 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
     rs.push(new UserResource({ name: b.user, group: b.group, home: b.home, shell: '/bin/bash', tags: [...T, 'pkg'] }));
   }
   rs.push(
-    new PackagesResource([pin('barman'), pin('barman-cli'), { name: 'rsync' }, { name: `postgresql-client-${b.postgresVersion}` }, { name: 'pigz' }], [...T, 'pkg']),
+    new PackagesResource(
+      [pin('barman'), pin('barman-cli'), { name: 'rsync' }, { name: `postgresql-client-${b.postgresVersion}` }, { name: 'pigz' }],
+      [...T, 'pkg'],
+      // Other clusters' backups run on the installed Barman: never up- or downgrade it for one.
+      b.shared ? `${b.name} is a shared Barman server (barman_shared: true); change barman_package_version there from the cluster that set it up` : undefined,
+    ),
   );
   if (!b.shared) {
     rs.push(new DirectoryResource({ path: b.home, owner: b.user, group: b.group, mode: '0750', tags: T }));
@@ -193,8 +211,28 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
     new DirectoryResource({ path: '/etc/tpa', owner: 'root', group: 'root', mode: '0755', tags: T }),
     new FileResource({ path: '/etc/tpa/barman-home-ok', content: barmanHomeOk(b.home, false), owner: 'root', group: 'root', mode: '0755', tags: T }),
     // We install pigz above, so the auto-detected compressor (pigz > bzip2 > gzip) is pigz.
-    new FileResource({ path: '/etc/barman.conf', content: barmanConf(b, 'pigz'), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
-    new FileResource({ path: '/etc/cron.d/barman', content: globalCronFile(b.user), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
+    new SamePostgresMajorCheck(b, owner, [...T, 'config']),
+    // Host-wide files: on a shared server, the first cluster's; others must agree with them.
+    new FileResource({
+      path: '/etc/barman.conf',
+      content: barmanConf(b, 'pigz', [marker(owner)]),
+      owner: 'root',
+      group: 'root',
+      mode: '0644',
+      tags: [...T, 'config'],
+      markedBy: owner,
+      shared: { override: OVERRIDE_GLOBAL },
+    }),
+    new FileResource({
+      path: '/etc/cron.d/barman',
+      content: globalCronFile(b.user, [marker(owner)]),
+      owner: 'root',
+      group: 'root',
+      mode: '0644',
+      tags: [...T, 'config'],
+      markedBy: owner,
+      shared: { override: OVERRIDE_GLOBAL },
+    }),
     new DirectoryResource({ path: '/etc/barman.d', owner: 'root', group: 'root', mode: '0755', tags: [...T, 'config'] }),
     new DirectoryResource({ path: `${b.home}/.postgresql`, owner: b.user, group: b.group, mode: '0700', tags: T }),
   );
@@ -205,13 +243,13 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
   }
   const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name));
   rs.push(
-    sshLinesFile('authorized_keys', b.user, b.group, b.home, [authorizedEntry(keys.postgres)]),
-    sshLinesFile('known_hosts', b.user, b.group, b.home, knownHostsEntries(servedPg.map((p) => ({ name: p.name, ip: p.ipAddress })), disc, model.sshPort)),
-    etcHosts(hostsLines),
+    sshLinesFile(owner, 'authorized_keys', b.user, b.group, b.home, [authorizedEntry(owner, keys.postgres)]),
+    sshLinesFile(owner, 'known_hosts', b.user, b.group, b.home, knownHostsEntries(owner, servedPg.map((p) => ({ name: p.name, ip: p.ipAddress })), disc, model.sshPort)),
+    etcHosts(owner, hostsLines),
   );
   const pgpass: LineEntry[] = [];
   for (const s of b.servers) {
-    const header = [`; ${marker(cluster.name)} server=${s.backupName}`];
+    const header = [`; ${marker(owner, `server=${s.backupName}`)}`];
     rs.push(
       new FileResource({
         path: `/etc/barman.d/${s.backupName}.conf`,
@@ -222,8 +260,19 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
         group: b.group,
         mode: '0600',
         tags: [...T, 'config'],
+        markedBy: owner,
       }),
-      new FileResource({ path: `/etc/cron.d/${s.cronFileName}`, content: serverCronFile(s, b.user), owner: 'root', group: 'root', mode: '0644', tags: [...T, 'config'] }),
+      // A detached server of another cluster keeps its backups under this name.
+      new ClaimCheckResource(`/etc/barman.d/${s.backupName}.conf.detached`, owner, `the kept backups of Barman server ${s.backupName}`, [...T, 'config']),
+      new FileResource({
+        path: `/etc/cron.d/${s.cronFileName}`,
+        content: serverCronFile(s, b.user, [marker(owner, `server=${s.backupName}`)]),
+        owner: 'root',
+        group: 'root',
+        mode: '0644',
+        tags: [...T, 'config'],
+        markedBy: owner,
+      }),
     );
     for (const user of ['barman', 'streaming_barman'] as const) {
       const pw = secrets[user];
@@ -233,6 +282,8 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
         match: prefix,
         line: pw === undefined ? KNOWN_AFTER_APPLY : pgpassLine({ host: s.pgHost, port: '*', database: '*', user, password: pw }),
         display: `${prefix}********`,
+        // A .pgpass line cannot hold a comment: a comment line before it names the owner.
+        claim: pgpassClaim(s.pgHost, user),
       });
     }
   }
@@ -248,12 +299,13 @@ function barmanHostResources(b: BarmanHostSpec, { cluster, model, keys, secrets,
       secret: true,
       tags: [...T, 'pgpass'],
       label: `${b.home}/.pgpass`,
+      markedBy: owner,
     }),
   );
   return rs;
 }
 
-function postgresHostResources(p: PostgresHostSpec, { cluster, model, keys, secrets, disc, hostsLines }: BuildContext): Resource[] {
+function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc, hostsLines, owner }: BuildContext): Resource[] {
   const T = ['barman'];
   const d = disc.get(p.name);
   const home = d?.postgresHome ?? '/var/lib/postgresql';
@@ -261,19 +313,21 @@ function postgresHostResources(p: PostgresHostSpec, { cluster, model, keys, secr
     new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg']),
     ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
     // barman → postgres for rsync backups; postgres's own key too, as TPA does.
-    sshLinesFile('authorized_keys', p.user, p.group, home, [authorizedEntry(keys.barman), authorizedEntry(keys.postgres)]),
+    sshLinesFile(owner, 'authorized_keys', p.user, p.group, home, [authorizedEntry(owner, keys.barman), authorizedEntry(owner, keys.postgres)]),
     sshLinesFile(
+      owner,
       'known_hosts',
       p.user,
       p.group,
       home,
       knownHostsEntries(
+        owner,
         p.barmanHosts.filter((b) => p.backupTo.includes(b.name)).map((b) => ({ name: b.name, ip: b.ipAddress })),
         disc,
         model.sshPort,
       ),
     ),
-    etcHosts(hostsLines),
+    etcHosts(owner, hostsLines),
   ];
   if (!p.isPrimary) return rs;
 
@@ -297,7 +351,7 @@ function postgresHostResources(p: PostgresHostSpec, { cluster, model, keys, secr
   const hostType = d?.pgSsl === false ? 'host' : 'hostssl';
   const hba: LineEntry[] = [];
   for (const b of p.barmanHosts) {
-    const tag = `# ${marker(cluster.name)} barman=${b.name}`;
+    const tag = `# ${marker(owner, `barman=${b.name}`)}`;
     for (const line of pgHbaLines(b.ipAddress, hostType)) {
       const key = line.split(/\s+/).slice(0, 4).join(' ');
       hba.push({ match: key, line: `${line} ${tag}` });
@@ -316,6 +370,7 @@ function postgresHostResources(p: PostgresHostSpec, { cluster, model, keys, secr
       tags: [...T, 'config'],
       notify: [RELOAD],
       label: `${p.confDir}/pg_hba.conf`,
+      markedBy: owner,
     }),
     new PgSettingResource({
       name: 'listen_addresses',
@@ -376,7 +431,7 @@ function asBarman(user: string, cmd: string): string {
 function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHostSpec, s: BackupServerSpec): Resource[] {
   const T = ['barman'];
   const name = shellQuote(s.backupName);
-  const header = [`; ${marker(cluster.name)} server=${s.backupName}`];
+  const header = [`; ${marker(cluster.name, `server=${s.backupName}`)}`];
   const pg = model.postgresHosts.find((p) => p.name === s.pgHost);
   const want = s.settings.minimumRedundancy >= 1 && s.settings.minimumRedundancy <= 3 ? s.settings.minimumRedundancy : 1;
   const barman = (args: string): string => asBarman(b.user, `/usr/bin/barman ${args}`);
@@ -438,4 +493,9 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       slow: true,
     }),
   ].filter(() => pg !== undefined);
+}
+
+/** What a .pgpass line of ours is about, for its marker comment. */
+export function pgpassClaim(pgHost: string, user: string): string {
+  return `pgpass=${pgHost}:*:*:${user}`;
 }

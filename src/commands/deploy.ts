@@ -1,33 +1,28 @@
 // `tpa-barman deploy` and `tpa-barman plan`.
-import { hostname } from 'node:os';
 import { loadCluster } from '../config/load.js';
 import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
 import { ensureKeyPair, keyPath, readKeyPair } from '../controller/keys.js';
 import { ensureSecret, readSecret, storeSecret } from '../controller/secrets.js';
 import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt.js';
 import { ConfigError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
-import { runPlay, type RunResult } from '../engine/runner.js';
-import { createRunLog } from '../report/log.js';
-import { createEvents, printPlan, printRecap, recap } from '../report/reporter.js';
-import { makeColors } from '../report/style.js';
-import { connectOptions, defaultForks, type ConnectionFlags } from './common.js';
+import { connectOptions } from './common.js';
+import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
+import { runList, type ListFlags } from './list.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
-import { barmanPlay, type BarmanKeys, type BarmanSecrets } from '../../playbooks/barman/deploy.js';
+import { OVERRIDE_GLOBAL, barmanPlay, type BarmanKeys, type BarmanSecrets } from '../../playbooks/barman/deploy.js';
 import type { BarmanModel } from '../../playbooks/barman/model.js';
 import type { ClusterSpec } from '../config/types.js';
 
-export interface DeployFlags extends ConnectionFlags {
-  mode: 'apply' | 'plan';
-  limit?: string[];
-  tags?: string[];
-  skipTags?: string[];
-  keepGoing?: boolean;
-  json?: boolean;
-  verbose?: number;
-  color?: boolean;
-  diff?: boolean;
+export interface DeployFlags extends PlayFlags {
+  /** Rewrite a shared /etc/barman.conf that another cluster set up. */
+  overrideGlobalConfig?: boolean;
+  /** --list-hosts / --list-tasks: print them and stop, without connecting. */
+  listHosts?: ListFlags['listHosts'];
+  listTasks?: ListFlags['listTasks'];
 }
+
+/** The CLI flag for each kind of conflict that may be overridden. */
+export const OVERRIDE_FLAGS: Readonly<Record<string, string>> = { [OVERRIDE_GLOBAL]: '--override-global-config' };
 
 async function controllerState(
   cluster: ClusterSpec,
@@ -71,77 +66,25 @@ export async function runDeploy(dir: string, flags: DeployFlags, out = process.s
   const started = Date.now();
   const cluster = await loadCluster(dir);
   const model = resolveBarman(cluster);
+  if (flags.listHosts || flags.listTasks) return runList(cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
   const apply = flags.mode === 'apply';
   let lock: LocalLock | undefined;
   if (apply) lock = await acquireClusterLock(cluster.dir, 'deploy');
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    err.write('\nInterrupted: finishing the steps in flight, then stopping.\n');
-  };
-  process.on('SIGINT', onSigint);
+  const sigint = onInterrupt(err);
   try {
     const { keys, secrets } = await controllerState(cluster, model, apply, flags, (m) => err.write(`${m}\n`));
     const secretValues = [secrets.barman, secrets.streaming_barman, keys.postgres?.privateKey, keys.barman?.privateKey].filter((s): s is string => Boolean(s));
-    const log = apply ? createRunLog(cluster.dir, secretValues) : undefined;
-    const colors = makeColors(err, flags.color);
-    const reporterOpts = { out: err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode };
-    log?.info({ cluster: cluster.name, mode: flags.mode, hosts: cluster.hosts.map((h) => h.name) }, 'run started');
-    const play = barmanPlay(cluster, model, keys, secrets);
-    const result: RunResult = await runPlay(play, {
-      mode: flags.mode,
-      forks: defaultForks(play.hosts.length, flags),
-      connect: connectOptions(cluster, flags),
-      selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
-      keepGoing: Boolean(flags.keepGoing),
-      holder: `cluster=${cluster.name} pid=${process.pid} controller=${hostname()} since=${new Date().toISOString()}`,
-      lockWaitSeconds: 300,
-      events: createEvents(reporterOpts),
-      interrupted: () => interrupted,
+    return await runPlayCommand(cluster, barmanPlay(cluster, model, keys, secrets), flags, {
+      secrets: secretValues,
+      overrides: flags.overrideGlobalConfig ? [OVERRIDE_GLOBAL] : [],
+      overrideFlags: OVERRIDE_FLAGS,
+      started,
+      interrupted: sigint.interrupted,
+      out,
+      err,
     });
-    for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
-    for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');
-    let exitCode = result.exitCode;
-    if (flags.mode === 'plan') {
-      const sum = printPlan(result, reporterOpts);
-      if (result.exitCode === ExitCode.Ok && sum.changes > 0) exitCode = ExitCode.HostFailure;
-    } else {
-      printRecap(result, reporterOpts, Date.now() - started);
-    }
-    if (flags.json) out.write(`${JSON.stringify(jsonDocument(cluster.name, flags.mode, result, exitCode), null, 2)}\n`);
-    log?.info({ exitCode, recap: recap(result) }, 'run finished');
-    log?.flush();
-    return exitCode;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    sigint.dispose();
     await lock?.release();
   }
-}
-
-function jsonDocument(cluster: string, mode: string, result: RunResult, exitCode: number): unknown {
-  return {
-    cluster,
-    mode,
-    exit_code: exitCode,
-    interrupted: result.interrupted,
-    changes: result.results
-      .filter((r) => r.status !== 'ok')
-      .map((r) => ({
-        host: r.host,
-        phase: r.phase,
-        resource: r.id,
-        kind: r.kind,
-        status: r.status,
-        action: r.change?.action,
-        summary: r.change?.summary,
-        known_after_apply: r.change?.knownAfterApply ?? false,
-        details: r.change?.details,
-        diff: r.change?.diff,
-        error: r.error,
-      })),
-    recap: recap(result),
-    notes: result.notes,
-    errors: result.errors,
-    hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, execs: h.execs, channels: h.counters?.channels ?? 0, connections: h.counters?.connections ?? 0, timings_ms: h.timings })),
-  };
 }

@@ -2,6 +2,7 @@
 // The engine gathers every resource's facts in one batched script per host, asks each
 // resource to plan (a pure function of desired state and facts), and runs the planned
 // snippets in one batched script per host.
+import type { Conflict } from './ownership.js';
 
 /** How to read a resource's current state. Both parts are optional. */
 export interface ProbeSpec {
@@ -18,7 +19,7 @@ export interface Fact {
   sql: string | null;
 }
 
-export type ChangeAction = 'create' | 'update' | 'run' | 'install' | 'start' | 'restart' | 'reload' | 'grant' | 'alter';
+export type ChangeAction = 'create' | 'update' | 'remove' | 'run' | 'install' | 'start' | 'stop' | 'restart' | 'reload' | 'grant' | 'alter' | 'drop';
 
 export interface Change {
   action: ChangeAction;
@@ -66,6 +67,11 @@ export interface Resource {
   plan(fact: Fact, ctx: PlanContext): Change | null;
   /** Things worth telling the user that we deliberately leave alone (never changes). */
   notes?(fact: Fact): string[];
+  /**
+   * What a change here would take from another owner (a shared host). The runner checks
+   * every selected resource on every host before the first change, and refuses on any.
+   */
+  conflicts?(fact: Fact): Conflict[];
 }
 
 /** A resource placed on a host in a phase of a play. */

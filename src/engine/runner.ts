@@ -6,6 +6,7 @@ import { ToolError, UnreachableError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { HostConnection, type ConnectionCounters, type ConnectOptions } from '../transport/connection.js';
 import type { HostTarget, Play, ResourceResult } from './play.js';
+import type { Conflict } from './ownership.js';
 import type { Change, Fact, Placed } from './resource.js';
 import { EXIT_LOCKED, EXIT_STALE, buildApplyScript, buildFactsScript, newNonce, parseApply, parseFacts, type ApplyItem } from './scripts.js';
 import { hostSelected, resourceSelected, type Selection } from './selection.js';
@@ -22,6 +23,8 @@ export interface RunOptions {
   events?: RunEvents;
   /** Checked between phases; set by the CLI's SIGINT handler. */
   interrupted?: () => boolean;
+  /** Conflicts of these kinds (Conflict.override) are allowed, e.g. by a CLI flag. */
+  overrides?: readonly string[];
 }
 
 export interface RunEvents {
@@ -30,6 +33,18 @@ export interface RunEvents {
   started?(host: string, phase: number, items: Array<{ id: string; change: Change }>): void;
   result?(r: ResourceResult): void;
   hostError?(host: string, message: string, hint?: string): void;
+  /** After each remote script (for -vvv): its size, exit code, time and stderr. */
+  exec?(host: string, info: ExecInfo): void;
+  /** The run is over (before the caller prints its summary). */
+  finished?(): void;
+}
+
+export interface ExecInfo {
+  label: string;
+  scriptBytes: number;
+  code: number | null;
+  ms: number;
+  stderr: string;
 }
 
 export interface HostReport {
@@ -46,8 +61,16 @@ export interface RunNote {
   text: string;
 }
 
+/** A conflict found on a host, for the resource that would have caused it. */
+export interface HostConflict extends Conflict {
+  host: string;
+  id: string;
+}
+
 export interface RunResult {
   results: ResourceResult[];
+  /** Non-empty: the run was refused before its first change (exit 3). */
+  conflicts: HostConflict[];
   notes: RunNote[];
   hosts: HostReport[];
   exitCode: ExitCodeValue;
@@ -66,6 +89,7 @@ class PlayRun {
   private readonly conns = new Map<string, HostConnection>();
   private readonly facts = new Map<number, Fact>();
   private readonly results: ResourceResult[] = [];
+  private readonly conflicts: HostConflict[] = [];
   private readonly notes = new Map<string, RunNote>();
   private readonly errors: RunResult['errors'] = [];
   private readonly reports = new Map<string, HostReport>();
@@ -89,7 +113,10 @@ class PlayRun {
       if (!this.unreachable) await this.timed('discover', () => this.discover());
       if (!this.unreachable && !this.failed) {
         await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
-        for (let phase = 0; phase < this.play.phases.length; phase++) {
+        // Every host is checked before the first change anywhere: a refused run changes nothing.
+        if (!this.failed) this.findConflicts(this.resources.map((_, i) => i));
+        // A plan still shows what would change; an apply stops here.
+        for (let phase = 0; phase < this.play.phases.length && (this.opts.mode === 'plan' || this.conflicts.length === 0); phase++) {
           if (this.opts.interrupted?.()) break;
           if (this.failed && !this.opts.keepGoing) break;
           this.opts.events?.phase?.(phase, this.play.phases[phase] ?? `phase ${phase}`);
@@ -110,9 +137,11 @@ class PlayRun {
         if (rep) rep.counters = { ...c.counters };
         c.close();
       }
+      this.opts.events?.finished?.();
     }
     return {
       results: this.results,
+      conflicts: this.conflicts,
       notes: [...this.notes.values()],
       hosts: [...this.reports.values()],
       exitCode: this.exitCode(),
@@ -124,7 +153,7 @@ class PlayRun {
   private exitCode(): ExitCodeValue {
     if (this.opts.interrupted?.()) return ExitCode.Interrupted;
     if (this.unreachable) return ExitCode.Unreachable;
-    if (this.locked) return ExitCode.Refused;
+    if (this.locked || this.conflicts.length > 0) return ExitCode.Refused;
     if (this.failed) return ExitCode.HostFailure;
     if (this.opts.mode === 'plan' && this.results.some((r) => r.status === 'changed')) return ExitCode.HostFailure;
     return ExitCode.Ok;
@@ -171,7 +200,7 @@ class PlayRun {
             const rep = this.reports.get(h.name);
             if (rep) rep.execs++;
             try {
-              const res = await conn.runScript(script, { readOnly: true, label: 'discover', timeoutMs: 120_000 });
+              const res = await this.runScript(h.name, conn, script, { readOnly: true, label: 'discover', timeoutMs: 120_000 });
               discovered.set(h.name, res.stdout);
             } catch (err) {
               this.failed = true;
@@ -183,6 +212,38 @@ class PlayRun {
       );
     }
     if (!this.failed) this.resources = this.play.build(discovered);
+  }
+
+  /** Ask every selected resource whether it would take something from another owner. */
+  private findConflicts(indexes: number[]): number {
+    const overrides = new Set(this.opts.overrides ?? []);
+    let found = 0;
+    for (const i of indexes) {
+      const p = this.resources[i];
+      const r = p?.resource;
+      if (!p || !r?.conflicts || r.handler) continue;
+      if (!hostSelected(this.opts.selection, p.host) || !resourceSelected(this.opts.selection, r)) continue;
+      for (const c of r.conflicts(this.fact(i))) {
+        if (c.override && overrides.has(c.override)) continue;
+        this.conflicts.push({ ...c, host: p.host, id: r.id });
+        found++;
+      }
+    }
+    return found;
+  }
+
+  /** conn.runScript, reported to the exec event (-vvv) whether it succeeds or throws. */
+  private async runScript(host: string, conn: HostConnection, script: string, opts: Parameters<HostConnection['runScript']>[1]): ReturnType<HostConnection['runScript']> {
+    const t0 = Date.now();
+    const info = (code: number | null, stderr: string): ExecInfo => ({ label: opts.label, scriptBytes: Buffer.byteLength(script), code, ms: Date.now() - t0, stderr });
+    try {
+      const res = await conn.runScript(script, opts);
+      this.opts.events?.exec?.(host, info(res.code, res.stderr));
+      return res;
+    } catch (err) {
+      this.opts.events?.exec?.(host, info(null, err instanceof Error ? err.message : String(err)));
+      throw err;
+    }
   }
 
   private hostError(host: string, err: unknown): void {
@@ -226,7 +287,7 @@ class PlayRun {
           const rep = this.reports.get(hostName);
           if (rep) rep.execs++;
           try {
-            const res = await conn.runScript(script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
+            const res = await this.runScript(hostName, conn, script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
             for (const [i, f] of parseFacts(res.stdout, nonce, idx)) this.facts.set(i, f);
           } catch (err) {
             this.failed = true;
@@ -312,7 +373,7 @@ class PlayRun {
       const t0 = Date.now();
       let res;
       try {
-        res = await conn.runScript(script, { readOnly: false, label: `apply phase ${this.play.phases[phase]}`, timeoutMs: 3_600_000 });
+        res = await this.runScript(host, conn, script, { readOnly: false, label: `apply phase ${this.play.phases[phase]}`, timeoutMs: 3_600_000 });
       } catch (err) {
         this.failed = true;
         if (err instanceof UnreachableError) this.unreachable = true;
@@ -324,6 +385,12 @@ class PlayRun {
         // Another deploy changed a line-managed file after we read it: read again, re-plan.
         const idx = this.indexesWhere((p) => p.host === host && p.phase === phase);
         await this.gather(idx);
+        // What changed under us may be another owner's claim: check again before retrying.
+        if (this.findConflicts(idx) > 0) {
+          this.failed = true;
+          this.hostError(host, 'refused: another cluster took over a name this deploy needs (see the conflicts)');
+          return;
+        }
         continue;
       }
       if (res.code === EXIT_LOCKED || res.code === EXIT_STALE) {

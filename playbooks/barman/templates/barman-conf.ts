@@ -25,7 +25,8 @@ export function globalCompression(configured: string, detected: string): string 
   return c === 'none' ? null : word('compression', c);
 }
 
-export function barmanConf(host: BarmanHostSpec, detectedCompression: string): string {
+/** `marker`: comment lines after the managed-by line (the owning cluster). */
+export function barmanConf(host: BarmanHostSpec, detectedCompression: string, marker: readonly string[] = []): string {
   const g = host.global;
   const compression = globalCompression(g.compression, detectedCompression);
   const e = (key: string, value: string): IniEntry => ({ key, value });
@@ -50,5 +51,5 @@ export function barmanConf(host: BarmanHostSpec, detectedCompression: string): s
     e('configuration_files_directory', '/etc/barman.d'),
     e('path_prefix', absolutePath('path_prefix', g.pathPrefix)),
   ];
-  return renderIni([{ name: 'barman', entries }], [MANAGED_BY]);
+  return renderIni([{ name: 'barman', entries }], [MANAGED_BY, ...marker]);
 }

@@ -13,22 +13,22 @@ export const BARMAN_HOME_OK = '/etc/tpa/barman-home-ok';
  * /etc/cron.d/barman. The barman package ships this file; we own it wholesale, with the
  * one job TPA's lineinfile leaves in it.
  */
-export function globalCronFile(barmanUser: string): string {
+export function globalCronFile(barmanUser: string, marker: readonly string[] = []): string {
   return renderCronFile(
-    [MANAGED_BY, `Barman maintenance every minute (WAL archiving, receive-wal, retention), gated on ${BARMAN_HOME_OK}.`],
+    [MANAGED_BY, ...marker, `Barman maintenance every minute (WAL archiving, receive-wal, retention), gated on ${BARMAN_HOME_OK}.`],
     [{ schedule: '* * * * *', user: barmanUser, command: `${BARMAN_HOME_OK} && /usr/bin/barman -q cron` }],
   );
 }
 
 /** /etc/cron.d/<server.cronFileName>: the scheduled `barman backup` of one server. */
-export function serverCronFile(server: BackupServerSpec, barmanUser: string): string {
+export function serverCronFile(server: BackupServerSpec, barmanUser: string, marker: readonly string[] = []): string {
   if (!isValidCronFileName(server.cronFileName)) {
     // Debian's cron silently skips such files: no backup would ever run.
     throw new TemplateError(`cron file name ${JSON.stringify(server.cronFileName)} would be ignored by cron`);
   }
   const name = serverName(server.backupName);
   return renderCronFile(
-    [MANAGED_BY],
+    [MANAGED_BY, ...marker],
     [
       {
         comment: `Backup from server ${name}`,

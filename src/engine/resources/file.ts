@@ -1,3 +1,4 @@
+import { contentOwner, withoutMarkerLines, type Conflict } from '../ownership.js';
 import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
 import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, sha256, writeSnippet, type FileState } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
@@ -21,6 +22,17 @@ export interface FileSpec {
   notify?: string[];
   /** When true, an existing file's content is left alone (created only if missing). */
   createOnly?: boolean;
+  /**
+   * The owner named by the marker in our content. A file marked by another owner is
+   * theirs: changing it is a conflict.
+   */
+  markedBy?: string;
+  /**
+   * Shared state (a host-wide config several owners need): another owner's file that
+   * differs from ours only in its marker is left as it is; one that differs otherwise is
+   * a conflict that this override (a CLI flag) allows.
+   */
+  shared?: { override: string };
 }
 
 /** A whole file we own: content, owner, group and mode. */
@@ -37,9 +49,45 @@ export class FileResource implements Resource {
     return { sh: fileProbe(this.spec.path) };
   }
 
+  /** The other owner of the file as it is now, if it has one. */
+  private foreignOwner(state: FileState): string | undefined {
+    if (this.spec.markedBy === undefined || !state.exists) return undefined;
+    const owner = contentOwner(state.content);
+    return owner !== undefined && owner !== this.spec.markedBy ? owner : undefined;
+  }
+
+  private desired(state: FileState): string | undefined {
+    const c = this.spec.content;
+    if (c === KNOWN_AFTER_APPLY) return undefined;
+    return typeof c === 'function' ? c(state) : c;
+  }
+
+  conflicts(fact: Fact): Conflict[] {
+    const s = this.spec;
+    const state = parseFileState(fact.sh);
+    const owner = this.foreignOwner(state);
+    if (owner === undefined) return [];
+    if (!s.shared) return [{ message: `${s.path} belongs to cluster ${owner}`, owner }];
+    const want = this.desired(state);
+    if (want === undefined || withoutMarkerLines(want) === withoutMarkerLines(state.content ?? '')) return [];
+    return [
+      {
+        message: `${s.path} is shared and was set by cluster ${owner}; this cluster's values differ`,
+        owner,
+        diff: s.secret ? undefined : fileDiff(s.path, withoutMarkerLines(state.content ?? ''), withoutMarkerLines(want)),
+        override: s.shared.override,
+      },
+    ];
+  }
+
   plan(fact: Fact): Change | null {
     const s = this.spec;
     const state = parseFileState(fact.sh);
+    if (s.shared && this.foreignOwner(state) !== undefined) {
+      // Another owner's copy of the same values stays theirs: nothing to do.
+      const want = this.desired(state);
+      if (want !== undefined && withoutMarkerLines(want) === withoutMarkerLines(state.content ?? '') && attrsDiffer(state, s.owner, s.group, s.mode).length === 0) return null;
+    }
     const attrs = `${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')}`;
     if (s.content === KNOWN_AFTER_APPLY) {
       return {

@@ -1,4 +1,5 @@
 // Debian packages present (optionally pinned). One probe for the whole list.
+import type { Conflict } from '../ownership.js';
 import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
 import { shellQuote } from '../../util/shell.js';
 
@@ -20,6 +21,11 @@ export class PackagesResource implements Resource {
   constructor(
     readonly packages: PackageWant[],
     tags: string[],
+    /**
+     * Set on a host others depend on: a pinned version that differs from the installed
+     * one is a conflict (with this reason), not an upgrade or downgrade.
+     */
+    private readonly keepInstalledVersions?: string,
   ) {
     this.id = `package:${packages.map((p) => p.name).join(',')}`;
     this.tags = tags;
@@ -32,13 +38,22 @@ export class PackagesResource implements Resource {
     };
   }
 
-  plan(fact: Fact): Change | null {
-    const [installedPart = '', policyPart = ''] = fact.sh.split('@@policy');
-    const installed = new Map<string, string>();
-    for (const line of installedPart.split('\n')) {
-      const [name, status, version] = line.split('\t');
-      if (name && status?.startsWith('ii') && version) installed.set(name, version);
+  conflicts(fact: Fact): Conflict[] {
+    if (this.keepInstalledVersions === undefined) return [];
+    const installed = installedVersions(fact);
+    const out: Conflict[] = [];
+    for (const p of this.packages) {
+      const v = installed.get(p.name);
+      if (p.version !== undefined && v !== undefined && !versionMatches(v, p.version)) {
+        out.push({ message: `${p.name} ${v} is installed, this cluster wants ${p.version}: ${this.keepInstalledVersions}` });
+      }
     }
+    return out;
+  }
+
+  plan(fact: Fact): Change | null {
+    const policyPart = fact.sh.split('@@policy')[1] ?? '';
+    const installed = installedVersions(fact);
     const candidate = new Map<string, string>();
     for (const line of policyPart.split('\n')) {
       const [name, version] = line.split('\t');
@@ -60,4 +75,13 @@ export class PackagesResource implements Resource {
       slow: true,
     };
   }
+}
+
+function installedVersions(fact: Fact): Map<string, string> {
+  const installed = new Map<string, string>();
+  for (const line of (fact.sh.split('@@policy')[0] ?? '').split('\n')) {
+    const [name, status, version] = line.split('\t');
+    if (name && status?.startsWith('ii') && version) installed.set(name, version);
+  }
+  return installed;
 }

@@ -1,0 +1,176 @@
+// `tpa-barman detach`: stop backing up this cluster on (some of) its Barman servers,
+// taking away only what carries this cluster's marker. Backups and WAL stay on disk; the
+// server configuration is set aside (`<name>.conf.detached`), not deleted, so the old
+// backups can still be listed and restored by renaming it back.
+//   phase "barman":   stop receive-wal, set server configs aside, remove cron files and
+//                     this cluster's .pgpass, authorized_keys, known_hosts, /etc/hosts lines
+//   phase "postgres": drop the now unread replication slot, remove this cluster's
+//                     pg_hba lines and known_hosts entries for those Barman servers
+import type { ClusterSpec } from '../../src/config/types.js';
+import type { KeyPair } from '../../src/controller/keys.js';
+import type { HostTarget, Play } from '../../src/engine/play.js';
+import type { Placed, Resource } from '../../src/engine/resource.js';
+import { markerText } from '../../src/engine/ownership.js';
+import { CommandResource } from '../../src/engine/resources/command.js';
+import { FileRemovalResource } from '../../src/engine/resources/file-removal.js';
+import { LineRemovalResource } from '../../src/engine/resources/lines.js';
+import { PgSlotAbsentResource } from '../../src/engine/resources/postgres-slot.js';
+import { shellQuote } from '../../src/util/shell.js';
+import { discoveryScript, parseDiscovery } from './discovery.js';
+import { pgpassClaim } from './deploy.js';
+import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
+
+export const DETACH_PHASES = ['barman', 'postgres'];
+const ON_BARMAN = 0;
+const ON_POSTGRES = 1;
+const RELOAD = 'handler:postgres-reload';
+
+/** The Barman hosts to detach from: the named one, or all of the cluster's. */
+export function detachTargets(model: BarmanModel, only?: string): BarmanHostSpec[] {
+  return only === undefined ? model.barmanHosts : model.barmanHosts.filter((b) => b.name === only);
+}
+
+export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: KeyPair | undefined, only?: string): Play {
+  const owner = cluster.name;
+  const detached = detachTargets(model, only);
+  const detachedNames = new Set(detached.map((b) => b.name));
+  const affectedPg = model.postgresHosts.filter((p) => detached.some((b) => b.servers.some((s) => s.pgHost === p.name)));
+  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const targets: HostTarget[] = [];
+  for (const name of [...detached.map((b) => b.name), ...affectedPg.map((p) => p.name)]) {
+    const h = hostsByName.get(name);
+    const pg = affectedPg.find((p) => p.name === name);
+    if (!h || targets.some((t) => t.name === name)) continue;
+    targets.push({
+      name,
+      ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile },
+      pg: pg ? { osUser: pg.user, port: pg.port } : undefined,
+    });
+  }
+  return {
+    name: 'barman-detach',
+    hosts: targets,
+    phases: DETACH_PHASES,
+    discover: (host) => {
+      const pg = affectedPg.find((p) => p.name === host);
+      return pg ? discoveryScript(true, pg.user, pg.port) : undefined;
+    },
+    build: (discovered) => {
+      const placed: Placed[] = [];
+      for (const b of detached) for (const r of barmanSide(owner, b)) placed.push({ host: b.name, phase: ON_BARMAN, resource: r });
+      for (const p of affectedPg) {
+        const home = parseDiscovery(discovered.get(p.name) ?? '').postgresHome ?? '/var/lib/postgresql';
+        for (const r of postgresSide(owner, p, detached, detachedNames, home, barmanKey)) placed.push({ host: p.name, phase: ON_POSTGRES, resource: r });
+      }
+      return placed;
+    },
+  };
+}
+
+function barmanSide(owner: string, b: BarmanHostSpec): Resource[] {
+  const T = ['barman'];
+  const rs: Resource[] = [];
+  for (const s of b.servers) {
+    const conf = `/etc/barman.d/${s.backupName}.conf`;
+    const name = shellQuote(s.backupName);
+    const barman = (args: string): string => `runuser -u ${shellQuote(b.user)} -- /usr/bin/barman ${args}`;
+    rs.push(
+      new CommandResource({
+        id: `stop-receive-wal:${s.backupName}`,
+        kind: 'wal_streaming',
+        tags: T,
+        // Only for a server that is still ours and configured: Barman needs the config to stop it.
+        probe: { sh: `grep -qF ${shellQuote(markerText(owner, `server=${s.backupName}`))} ${shellQuote(conf)} 2>/dev/null && echo ours` },
+        needed: (f) => f.sh.trim() === 'ours',
+        summary: `stop WAL streaming (barman receive-wal) for ${s.backupName}`,
+        details: [`barman receive-wal --stop ${s.backupName}`],
+        run: [
+          `${barman(`receive-wal --stop ${name}`)} >/dev/null 2>&1 || true`,
+          // Bounded wait for the receiver to exit; the server config goes next, so cron cannot restart it.
+          'i=0',
+          `while pgrep -u ${shellQuote(b.user)} -f ${shellQuote(`receive-wal .*${s.backupName}$`)} >/dev/null; do`,
+          '  i=$((i+1)); if [ $i -ge 30 ]; then echo "receive-wal did not stop within 30 s" >&2; exit 1; fi; sleep 1',
+          'done',
+        ].join('\n'),
+        action: 'stop',
+      }),
+      new FileRemovalResource({ path: conf, markedBy: owner, setAsideTo: `${conf}.detached`, tags: [...T, 'config'] }),
+      new FileRemovalResource({ path: `/etc/cron.d/${s.cronFileName}`, markedBy: owner, tags: [...T, 'config'] }),
+    );
+  }
+  const pgpassData = b.servers.flatMap((s) => (['barman', 'streaming_barman'] as const).map((u) => ({ match: `${s.pgHost}:*:*:${u}:`, claim: pgpassClaim(s.pgHost, u) })));
+  rs.push(
+    new LineRemovalResource({ path: `${b.home}/.pgpass`, markedBy: owner, claimedData: pgpassData, secret: true, tags: [...T, 'pgpass'], label: `${b.home}/.pgpass` }),
+    new LineRemovalResource({ path: `${b.home}/.ssh/authorized_keys`, markedBy: owner, tags: [...T, 'ssh'], label: `authorized_keys of ${b.user}` }),
+    new LineRemovalResource({ path: `${b.home}/.ssh/known_hosts`, markedBy: owner, tags: [...T, 'ssh'], label: `known_hosts of ${b.user}` }),
+    new LineRemovalResource({ path: '/etc/hosts', markedBy: owner, tags: T }),
+  );
+  return rs;
+}
+
+function postgresSide(
+  owner: string,
+  p: PostgresHostSpec,
+  detached: BarmanHostSpec[],
+  detachedNames: ReadonlySet<string>,
+  home: string,
+  barmanKey: KeyPair | undefined,
+): Resource[] {
+  const T = ['barman'];
+  const rs: Resource[] = [];
+  const from = detached.filter((b) => b.servers.some((s) => s.pgHost === p.name));
+  for (const b of from) {
+    for (const s of b.servers.filter((x) => x.pgHost === p.name)) {
+      rs.push(new PgSlotAbsentResource(s.slotName, T, `nothing reads it once ${b.name} stops streaming ${s.backupName}`));
+    }
+  }
+  const claimsFor = new Set(from.map((b) => `barman=${b.name}`));
+  const hostClaims = new Set(from.map((b) => `host=${b.name}`));
+  rs.push(
+    new LineRemovalResource({
+      path: `${p.confDir}/pg_hba.conf`,
+      markedBy: owner,
+      select: (m) => m.claim !== undefined && claimsFor.has(m.claim),
+      tags: [...T, 'config'],
+      notify: [RELOAD],
+      label: `${p.confDir}/pg_hba.conf`,
+    }),
+    new LineRemovalResource({
+      path: `${home}/.ssh/known_hosts`,
+      markedBy: owner,
+      select: (m) => m.claim !== undefined && hostClaims.has(m.claim),
+      tags: [...T, 'ssh'],
+      label: `known_hosts of ${p.user}`,
+    }),
+    new LineRemovalResource({ path: '/etc/hosts', markedBy: owner, select: (m) => m.claim !== undefined && hostClaims.has(m.claim), tags: T }),
+  );
+  // The Barman key may log in here only while some Barman server still backs this host up.
+  const stillBackedUp = p.backupTo.some((name) => !detachedNames.has(name));
+  if (barmanKey && !stillBackedUp) {
+    rs.push(
+      new LineRemovalResource({
+        path: `${home}/.ssh/authorized_keys`,
+        markedBy: owner,
+        select: (_m, line) => line.includes(barmanKey.blob),
+        tags: [...T, 'ssh'],
+        label: `authorized_keys of ${p.user}`,
+      }),
+    );
+  }
+  {
+    rs.push(
+      new CommandResource({
+        id: RELOAD,
+        kind: 'handler',
+        handler: true,
+        tags: T,
+        probe: {},
+        needed: () => false,
+        summary: 'reload PostgreSQL',
+        action: 'reload',
+        run: `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)} reload`,
+      }),
+    );
+  }
+  return rs;
+}

@@ -1,0 +1,46 @@
+// `tpa-barman detach`: stop backing up a cluster on its (shared) Barman servers, taking
+// away only what carries this cluster's marker; backups and WAL stay on disk.
+import { loadCluster } from '../config/load.js';
+import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
+import { readKeyPair } from '../controller/keys.js';
+import { ConfigError } from '../errors.js';
+import { detachPlay } from '../../playbooks/barman/detach.js';
+import { resolveBarman } from '../../playbooks/barman/inventory.js';
+import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
+
+export interface DetachFlags extends PlayFlags {
+  /** Only this Barman host (default: every Barman host of the cluster). */
+  barman?: string;
+}
+
+export async function runDetach(dir: string, flags: DetachFlags, out = process.stdout, err = process.stderr): Promise<number> {
+  const started = Date.now();
+  const cluster = await loadCluster(dir);
+  const model = resolveBarman(cluster);
+  if (model.barmanHosts.length === 0) {
+    throw new ConfigError([{ message: `cluster ${cluster.name} has no Barman server (no instance with role barman): nothing to detach` }]);
+  }
+  if (flags.barman !== undefined && !model.barmanHosts.some((b) => b.name === flags.barman)) {
+    throw new ConfigError([
+      { message: `--barman ${flags.barman}: not a Barman server of cluster ${cluster.name}`, hint: `one of: ${model.barmanHosts.map((b) => b.name).join(', ')}` },
+    ]);
+  }
+  let lock: LocalLock | undefined;
+  if (flags.mode === 'apply') lock = await acquireClusterLock(cluster.dir, 'detach');
+  const sigint = onInterrupt(err);
+  try {
+    const barmanKey = await readKeyPair(cluster.dir, model.barmanHosts[0]?.user ?? 'barman');
+    return await runPlayCommand(cluster, detachPlay(cluster, model, barmanKey, flags.barman), flags, {
+      secrets: barmanKey ? [barmanKey.privateKey] : [],
+      overrides: [],
+      overrideFlags: {},
+      started,
+      interrupted: sigint.interrupted,
+      out,
+      err,
+    });
+  } finally {
+    sigint.dispose();
+    await lock?.release();
+  }
+}

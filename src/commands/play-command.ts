@@ -1,0 +1,112 @@
+// What deploy, plan and detach share once their play is built: run it with the
+// reporter and the run log, print the plan or the recap and any conflicts, and the
+// --json document on stdout.
+import { hostname } from 'node:os';
+import type { ClusterSpec } from '../config/types.js';
+import type { Play } from '../engine/play.js';
+import { runPlay, type RunResult } from '../engine/runner.js';
+import { ExitCode } from '../exit-codes.js';
+import { printConflicts } from '../report/conflicts.js';
+import { createRunLog } from '../report/log.js';
+import { createEvents, printPlan, printRecap, recap } from '../report/reporter.js';
+import { makeColors } from '../report/style.js';
+import { connectOptions, defaultForks, type ConnectionFlags } from './common.js';
+
+export interface PlayFlags extends ConnectionFlags {
+  mode: 'apply' | 'plan';
+  limit?: string[];
+  tags?: string[];
+  skipTags?: string[];
+  keepGoing?: boolean;
+  json?: boolean;
+  verbose?: number;
+  color?: boolean;
+  diff?: boolean;
+}
+
+export interface PlayCommandOptions {
+  /** Values that must never reach the log (passwords, private keys). */
+  secrets: string[];
+  /** Conflict kinds the user allowed, and the flag that allows each (for hints). */
+  overrides: string[];
+  overrideFlags: Readonly<Record<string, string>>;
+  started: number;
+  interrupted: () => boolean;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: PlayFlags, o: PlayCommandOptions): Promise<number> {
+  const log = flags.mode === 'apply' ? createRunLog(cluster.dir, o.secrets) : undefined;
+  const colors = makeColors(o.err, flags.color);
+  const reporterOpts = { out: o.err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode };
+  log?.info({ cluster: cluster.name, play: play.name, mode: flags.mode, hosts: play.hosts.map((h) => h.name) }, 'run started');
+  const result: RunResult = await runPlay(play, {
+    mode: flags.mode,
+    forks: defaultForks(play.hosts.length, flags),
+    connect: connectOptions(cluster, flags),
+    selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
+    keepGoing: Boolean(flags.keepGoing),
+    holder: `cluster=${cluster.name} ${play.name} pid=${process.pid} controller=${hostname()} since=${new Date().toISOString()}`,
+    lockWaitSeconds: 300,
+    events: createEvents(reporterOpts),
+    interrupted: o.interrupted,
+    overrides: o.overrides,
+  });
+  for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
+  for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');
+  for (const k of result.conflicts) log?.warn({ host: k.host, id: k.id, conflict: k.message }, 'conflict');
+  let exitCode = result.exitCode;
+  if (flags.mode === 'plan') {
+    const sum = printPlan(result, reporterOpts);
+    if (result.exitCode === ExitCode.Ok && sum.changes > 0) exitCode = ExitCode.HostFailure;
+  } else {
+    printRecap(result, reporterOpts, Date.now() - o.started);
+  }
+  printConflicts(o.err, result.conflicts, colors, o.overrideFlags);
+  if (flags.json) o.out.write(`${JSON.stringify(jsonDocument(cluster.name, play.name, flags.mode, result, exitCode), null, 2)}\n`);
+  log?.info({ exitCode, recap: recap(result) }, 'run finished');
+  log?.flush();
+  return exitCode;
+}
+
+function jsonDocument(cluster: string, play: string, mode: string, result: RunResult, exitCode: number): unknown {
+  return {
+    cluster,
+    play,
+    mode,
+    exit_code: exitCode,
+    interrupted: result.interrupted,
+    changes: result.results
+      .filter((r) => r.status !== 'ok')
+      .map((r) => ({
+        host: r.host,
+        phase: r.phase,
+        resource: r.id,
+        kind: r.kind,
+        status: r.status,
+        action: r.change?.action,
+        summary: r.change?.summary,
+        known_after_apply: r.change?.knownAfterApply ?? false,
+        details: r.change?.details,
+        diff: r.change?.diff,
+        error: r.error,
+      })),
+    recap: recap(result),
+    conflicts: result.conflicts,
+    notes: result.notes,
+    errors: result.errors,
+    hosts: result.hosts.map((h) => ({ host: h.host, reachable: h.reachable, execs: h.execs, channels: h.counters?.channels ?? 0, connections: h.counters?.connections ?? 0, timings_ms: h.timings })),
+  };
+}
+
+/** Ctrl-C finishes the steps in flight, then stops; a second handler is never stacked. */
+export function onInterrupt(err: NodeJS.WritableStream): { interrupted: () => boolean; dispose: () => void } {
+  let interrupted = false;
+  const handler = (): void => {
+    interrupted = true;
+    err.write('\nInterrupted: finishing the steps in flight, then stopping.\n');
+  };
+  process.on('SIGINT', handler);
+  return { interrupted: () => interrupted, dispose: () => process.removeListener('SIGINT', handler) };
+}
