@@ -35,6 +35,7 @@ function deployOptions(cmd: Command): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (barman, ssh, pkg, config, pgpass, first-backup)', list)
     .option('--skip-tags <tags>', 'skip tasks with these tags', list)
     .option('--keep-going', 'continue on other hosts after a host fails (default: stop everywhere, like TPA)')
+    .option('--override-global-config', 'on a shared Barman server, rewrite /etc/barman.conf even though another cluster set it up with other values')
     .option('--json', 'print a JSON document on stdout')
     .option('-v, --verbose', 'more output (-v, -vv, -vvv)', (_: string, prev: number) => prev + 1, 0);
 }
@@ -107,6 +108,23 @@ async function main(argv: string[]): Promise<number> {
   ).action(async (dir: string, flags: Record<string, unknown>) => {
     const { runDeploy } = await import('./commands/deploy.js');
     exitCode = await runDeploy(dir, { ...flags, mode: 'plan' });
+  });
+
+  deployOptions(
+    program
+      .command('detach')
+      .description('stop backing up this cluster on its Barman server(s): remove only its configs, cron files and lines; keep the backups')
+      .argument('<cluster-dir>', 'TPA cluster directory')
+      .option('--barman <name>', 'only this Barman server (default: all of the cluster\'s)')
+      .option('-C, --check', 'change nothing; show what would be removed')
+      .option('-D, --diff', 'show details (with --check)')
+      .addHelpText(
+        'after',
+        '\nServer configs are set aside as /etc/barman.d/<name>.conf.detached (rename back to list or restore the old backups);\nbackups and WAL stay under barman_home; lines and files of other clusters are never touched.\nThen remove the backup: entries from config.yml, or the next deploy attaches the cluster again.\n\nExamples:\n  tpa-barman detach clusters/speedy --check\n  tpa-barman detach clusters/speedy --barman shared-barman',
+      ),
+  ).action(async (dir: string, flags: Record<string, unknown>) => {
+    const { runDetach } = await import('./commands/detach.js');
+    exitCode = await runDetach(dir, { ...flags, mode: flags.check ? 'plan' : 'apply' });
   });
 
   try {
