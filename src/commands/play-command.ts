@@ -3,6 +3,7 @@
 // --json document on stdout.
 import { hostname } from 'node:os';
 import type { ClusterSpec } from '../config/types.js';
+import { fileDiscoveryCache } from '../controller/discovery-cache.js';
 import type { Play } from '../engine/play.js';
 import { runPlay, type RunResult } from '../engine/runner.js';
 import { ExitCode } from '../exit-codes.js';
@@ -52,6 +53,7 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
     events: createEvents(reporterOpts),
     interrupted: o.interrupted,
     overrides: o.overrides,
+    discoveryCache: fileDiscoveryCache(cluster.dir, play.name, flags.mode === 'apply'),
   });
   for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
   for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');

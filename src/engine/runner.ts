@@ -25,7 +25,22 @@ export interface RunOptions {
   interrupted?: () => boolean;
   /** Conflicts of these kinds (Conflict.override) are allowed, e.g. by a CLI flag. */
   overrides?: readonly string[];
+  /**
+   * What discovery printed on each host last time. With it, discovery runs inside the
+   * facts script (one exec per host); only when a host's output differs are the
+   * resources rebuilt and the facts read again.
+   */
+  discoveryCache?: DiscoveryCache;
 }
+
+export interface DiscoveryCache {
+  load(): ReadonlyMap<string, string> | undefined;
+  /** Called with fresh outputs after a run that read them (never in plan mode's caller's way: it decides). */
+  save(outputs: ReadonlyMap<string, string>): void;
+}
+
+/** Index of the discovery pseudo-probe in a host's facts script (never a resource index). */
+const DISCOVERY_PROBE = 999_999_999;
 
 export interface RunEvents {
   connected?(host: string, ms: number): void;
@@ -110,9 +125,12 @@ class PlayRun {
   async run(): Promise<RunResult> {
     try {
       await this.connectAll();
-      if (!this.unreachable) await this.timed('discover', () => this.discover());
+      const reused = !this.unreachable && (await this.timed('facts', () => this.gatherWithCachedDiscovery()));
+      if (!reused && !this.unreachable && !this.failed) {
+        await this.timed('discover', () => this.discover());
+        if (!this.unreachable && !this.failed) await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
+      }
       if (!this.unreachable && !this.failed) {
-        await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
         // Every host is checked before the first change anywhere: a refused run changes nothing.
         if (!this.failed) this.findConflicts(this.resources.map((_, i) => i));
         // A plan still shows what would change; an apply stops here.
@@ -187,6 +205,37 @@ class PlayRun {
     );
   }
 
+  /**
+   * One exec per host: build from last run's discovery and read the facts with a fresh
+   * discovery in the same script. If every host's discovery is unchanged the facts stand;
+   * otherwise rebuild from the fresh outputs and read the facts again. False: no cache.
+   */
+  private async gatherWithCachedDiscovery(): Promise<boolean> {
+    const cache = this.opts.discoveryCache?.load();
+    const discover = this.play.discover;
+    if (!cache || !discover) return false;
+    const scripts = new Map<string, string>();
+    for (const h of this.play.hosts) {
+      const script = discover(h.name);
+      if (script === undefined) continue;
+      if (!cache.has(h.name)) return false;
+      scripts.set(h.name, script);
+    }
+    this.resources = this.play.build(cache);
+    const fresh = new Map<string, string>();
+    await this.gather(this.resources.map((_, i) => i), { scripts, outputs: fresh });
+    if (this.failed || this.unreachable) return true;
+    const same = [...scripts.keys()].every((h) => fresh.has(h) && fresh.get(h) === cache.get(h));
+    if (!same) {
+      if ([...scripts.keys()].some((h) => !fresh.has(h))) return false;
+      this.facts.clear();
+      this.resources = this.play.build(fresh);
+      await this.gather(this.resources.map((_, i) => i));
+      this.opts.discoveryCache?.save(fresh);
+    }
+    return true;
+  }
+
   /** Run the play's discovery scripts (read-only) and build its resources. */
   private async discover(): Promise<void> {
     const discovered = new Map<string, string>();
@@ -211,7 +260,10 @@ class PlayRun {
         ),
       );
     }
-    if (!this.failed) this.resources = this.play.build(discovered);
+    if (!this.failed) {
+      this.resources = this.play.build(discovered);
+      if (this.play.discover) this.opts.discoveryCache?.save(discovered);
+    }
   }
 
   /** Ask every selected resource whether it would take something from another owner. */
@@ -267,8 +319,11 @@ class PlayRun {
     return h;
   }
 
-  /** Gather facts for the given resources: one read-only exec per probing host. */
-  private async gather(indexes: number[]): Promise<void> {
+  /**
+   * Gather facts for the given resources: one read-only exec per probing host. With
+   * `discovery`, each host's discovery script runs in the same exec, its output kept.
+   */
+  private async gather(indexes: number[], discovery?: { scripts: ReadonlyMap<string, string>; outputs: Map<string, string> }): Promise<void> {
     const byHost = new Map<string, number[]>();
     for (const i of indexes) {
       const p = this.resources[i];
@@ -283,12 +338,17 @@ class PlayRun {
           if (!conn) return;
           const nonce = newNonce();
           const probes = idx.map((i) => ({ index: i, spec: this.resources[i]?.resource.probe() ?? {} }));
+          const discoverScript = discovery?.scripts.get(hostName);
+          if (discoverScript !== undefined) probes.unshift({ index: DISCOVERY_PROBE, spec: { sh: discoverScript } });
           const script = buildFactsScript(probes, this.host(hostName).pg, nonce);
           const rep = this.reports.get(hostName);
           if (rep) rep.execs++;
           try {
             const res = await this.runScript(hostName, conn, script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
-            for (const [i, f] of parseFacts(res.stdout, nonce, idx)) this.facts.set(i, f);
+            for (const [i, f] of parseFacts(res.stdout, nonce, discoverScript === undefined ? idx : [DISCOVERY_PROBE, ...idx])) {
+              if (i === DISCOVERY_PROBE) discovery?.outputs.set(hostName, f.sh);
+              else this.facts.set(i, f);
+            }
           } catch (err) {
             this.failed = true;
             if (err instanceof UnreachableError) this.unreachable = true;

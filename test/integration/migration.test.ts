@@ -54,7 +54,8 @@ describe('migrating an old-TPA SUPERUSER barman', () => {
     expect(r.stderr).toMatch(/adopted the existing barman password/);
     expect(r.stderr).toMatch(/NOTE \[pg1\] role barman is also a member of pg_monitor, granted outside tpa-barman/);
     const pgpass = (await lab.exec('barman1', 'cat /var/lib/barman/.pgpass')).stdout;
-    for (const line of pgpass.trim().split('\n')) {
+    // Comment lines name the owning cluster; the others hold passwords.
+    for (const line of pgpass.trim().split('\n').filter((l) => !l.startsWith('#'))) {
       const pw = line.split(':').slice(4).join(':');
       expect(r.stderr).not.toContain(pw);
       expect(r.stdout).not.toContain(pw);
@@ -66,15 +67,26 @@ describe('migrating an old-TPA SUPERUSER barman', () => {
       'barman1',
       'rm -f /tmp/stop /tmp/checks.log; for i in $(seq 1 300); do [ -e /tmp/stop ] && break; if runuser -u barman -- barman check pg1 > /tmp/one.log 2>&1; then echo ok >> /tmp/checks.log; else echo FAILED >> /tmp/checks.log; cat /tmp/one.log >> /tmp/failed.log; fi; sleep 1; done',
     );
-    await new Promise((r) => setTimeout(r, 3000));
+    // Checks before, during and after the deploy: wait for the loop's results (bounded), not for a time.
+    const checksLogged = async (): Promise<number> => Number((await lab.exec('barman1', 'cat /tmp/checks.log 2>/dev/null | wc -l')).stdout.trim() || '0');
+    const waitForChecks = async (n: number): Promise<number> => {
+      for (let i = 0; i < 240; i++) {
+        const have = await checksLogged();
+        if (have >= n) return have;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`barman check loop logged fewer than ${n} results in 60 s`);
+    };
+    const before = await waitForChecks(2);
     const r = await cli(['deploy', lab.dir, '--json'], { timeoutMs: 900_000 });
-    await new Promise((r2) => setTimeout(r2, 3000));
+    const atEnd = await checksLogged();
+    await waitForChecks(atEnd + 2);
     await lab.exec('barman1', 'touch /tmp/stop');
     await loop;
     expect(r.code, r.stderr).toBe(0);
     const checks = (await lab.exec('barman1', 'cat /tmp/checks.log; cat /tmp/failed.log 2>/dev/null')).stdout;
     expect(checks).not.toMatch(/FAILED/);
-    expect(checks.split('\n').filter((l) => l === 'ok').length).toBeGreaterThanOrEqual(4);
+    expect(checks.split('\n').filter((l) => l === 'ok').length).toBeGreaterThanOrEqual(before + 2);
 
     const roles = await lab.exec('pg1', psql("select rolname, rolsuper, rolinherit from pg_roles where rolname in ('barman','barman_role') order by 1"));
     expect(roles.stdout.trim()).toBe('barman|f|t\nbarman_role|f|t');
