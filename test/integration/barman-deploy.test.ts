@@ -54,9 +54,18 @@ interface Recap {
   unreachable: number;
 }
 
-async function deploy(lab: Lab, extra: string[] = []): Promise<{ code: number; doc: { recap: Recap[]; changes: Array<{ host: string; resource: string; status: string; error?: string }> }; stderr: string }> {
+interface HostCounters {
+  host: string;
+  connections: number;
+  execs: number;
+}
+
+async function deploy(
+  lab: Lab,
+  extra: string[] = [],
+): Promise<{ code: number; doc: { recap: Recap[]; changes: Array<{ host: string; resource: string; status: string; error?: string }>; hosts: HostCounters[] }; stderr: string }> {
   const r = await cli(['deploy', lab.dir, '--json', ...extra], { timeoutMs: 900_000 });
-  let doc = { recap: [] as Recap[], changes: [] as Array<{ host: string; resource: string; status: string; error?: string }> };
+  let doc = { recap: [] as Recap[], changes: [] as Array<{ host: string; resource: string; status: string; error?: string }>, hosts: [] as HostCounters[] };
   try {
     doc = JSON.parse(r.stdout) as typeof doc;
   } catch {
@@ -147,6 +156,8 @@ describe('Barman deploy on a real lab', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.doc.recap.map((x) => x.changed)).toEqual(r.doc.recap.map(() => 0));
     expect(r.doc.changes.filter((c) => c.status !== 'skipped')).toEqual([]);
+    // Discovery is cached from the first deploy: one connection and one command per host.
+    expect(r.doc.hosts.map((h) => `${h.host} ${h.connections} ${h.execs}`)).toEqual(r.doc.hosts.map((h) => `${h.host} 1 1`));
   });
 
   it('a third deploy repairs exactly a deleted file and a role altered by hand', async () => {
