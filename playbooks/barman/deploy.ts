@@ -155,6 +155,11 @@ function sshLinesFile(owner: string, kind: 'authorized_keys' | 'known_hosts', us
   });
 }
 
+/** A root-owned file every cluster on the host needs the same: the first writer's. */
+function hostWideFile(path: string, content: string, owner: string): FileResource {
+  return new FileResource({ path, content, owner: 'root', group: 'root', mode: '0644', tags: ['barman', 'config'], markedBy: owner, shared: { override: OVERRIDE_GLOBAL } });
+}
+
 function etcHosts(owner: string, entries: LineEntry[]): LinesResource {
   return new LinesResource({ path: '/etc/hosts', owner: 'root', group: 'root', mode: '0644', entries, matchMode: 'contains', insert: 'bottom', tags: ['barman'], markedBy: owner });
 }
@@ -213,26 +218,8 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
     // We install pigz above, so the auto-detected compressor (pigz > bzip2 > gzip) is pigz.
     new SamePostgresMajorCheck(b, owner, [...T, 'config']),
     // Host-wide files: on a shared server, the first cluster's; others must agree with them.
-    new FileResource({
-      path: '/etc/barman.conf',
-      content: barmanConf(b, 'pigz', [marker(owner)]),
-      owner: 'root',
-      group: 'root',
-      mode: '0644',
-      tags: [...T, 'config'],
-      markedBy: owner,
-      shared: { override: OVERRIDE_GLOBAL },
-    }),
-    new FileResource({
-      path: '/etc/cron.d/barman',
-      content: globalCronFile(b.user, [marker(owner)]),
-      owner: 'root',
-      group: 'root',
-      mode: '0644',
-      tags: [...T, 'config'],
-      markedBy: owner,
-      shared: { override: OVERRIDE_GLOBAL },
-    }),
+    hostWideFile('/etc/barman.conf', barmanConf(b, 'pigz', [marker(owner)]), owner),
+    hostWideFile('/etc/cron.d/barman', globalCronFile(b.user, [marker(owner)]), owner),
     new DirectoryResource({ path: '/etc/barman.d', owner: 'root', group: 'root', mode: '0755', tags: [...T, 'config'] }),
     new DirectoryResource({ path: `${b.home}/.postgresql`, owner: b.user, group: b.group, mode: '0700', tags: T }),
   );
