@@ -35,6 +35,8 @@ function deployOptions(cmd: Command): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (barman, ssh, pkg, config, pgpass, first-backup)', list)
     .option('--skip-tags <tags>', 'skip tasks with these tags', list)
     .option('--keep-going', 'continue on other hosts after a host fails (default: stop everywhere, like TPA)')
+    .option('--list-hosts', 'list the hosts that would be worked on (after --limit) and exit; no connection')
+    .option('--list-tasks', 'list each host\'s tasks with their tags (after --limit/--tags/--skip-tags) and exit; no connection')
     .option('--override-global-config', 'on a shared Barman server, rewrite /etc/barman.conf even though another cluster set it up with other values')
     .option('--json', 'print a JSON document on stdout')
     .option('-v, --verbose', 'more output (-v, -vv, -vvv)', (_: string, prev: number) => prev + 1, 0);
@@ -85,6 +87,29 @@ async function main(argv: string[]): Promise<number> {
     const { runTest } = await import('./commands/test-cmd.js');
     exitCode = await runTest(dir, flags);
   });
+
+  connectionOptions(
+    program
+      .command('status')
+      .description('per backed-up instance and Barman host: last backup, WAL streaming, slot lag, retention, next backup (read-only); exit 2 on any problem')
+      .argument('<cluster-dir>', 'TPA cluster directory')
+      .option('--json', 'print a JSON document on stdout')
+      .addHelpText('after', '\nExample:\n  tpa-barman status clusters/speedy --json | jq \'.servers[] | {server, last_backup, streaming}\''),
+  ).action(async (dir: string, flags: Record<string, unknown>) => {
+    const { runStatus } = await import('./commands/status.js');
+    exitCode = await runStatus(dir, flags);
+  });
+
+  program
+    .command('graph')
+    .description('draw which PostgreSQL instances are backed up to which Barman servers (no connection); several cluster dirs share Barman nodes')
+    .argument('<cluster-dirs...>', 'one or more TPA cluster directories')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'svg']).default('mermaid'))
+    .addHelpText('after', '\nExamples:\n  tpa-barman graph clusters/speedy\n  tpa-barman graph clusters/a clusters/b --format svg > backups.svg')
+    .action(async (dirs: string[], flags: { format: 'mermaid' | 'dot' | 'svg' }) => {
+      const { runGraph } = await import('./commands/graph.js');
+      exitCode = await runGraph(dirs, flags);
+    });
 
   deployOptions(
     program
@@ -143,6 +168,11 @@ async function main(argv: string[]): Promise<number> {
   }
   return exitCode;
 }
+
+// A reader that stops early (`| head`, `| grep -q`) is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 
 main(process.argv).then(
   (code) => {

@@ -3,6 +3,8 @@
 import type { ResourceResult } from '../engine/play.js';
 import type { HostReport, RunEvents, RunResult } from '../engine/runner.js';
 import type { Change } from '../engine/resource.js';
+import { formatBytes } from './format.js';
+import { Progress } from './progress.js';
 import type { Colors } from './style.js';
 
 export interface ReporterOptions {
@@ -10,25 +12,41 @@ export interface ReporterOptions {
   colors: Colors;
   verbosity: number;
   mode: 'apply' | 'plan';
+  /** Redraw a progress line in place; default: whether `out` is a terminal. */
+  tty?: boolean;
 }
 
+function isTty(s: NodeJS.WritableStream): boolean {
+  return 'isTTY' in s && Boolean((s as NodeJS.WriteStream).isTTY);
+}
+
+/**
+ * Events of a run as they happen: changes and failures always; `-v` connections and
+ * counters; `-vv` also the ok/skipped line of every task; `-vvv` also every remote script
+ * (size, exit code, time) and its stderr. Long steps show their elapsed time (progress.ts).
+ */
 export function createEvents(o: ReporterOptions): RunEvents {
   const c = o.colors;
-  const w = (s: string): void => {
-    o.out.write(`${s}\n`);
-  };
+  const tty = o.tty ?? isTty(o.out);
+  const progress = new Progress({ out: o.out, tty, columns: (o.out as NodeJS.WriteStream).columns, dim: c.dim });
+  const w = (s: string): void => progress.line(s);
   return {
     connected: (host, ms) => {
       if (o.verbosity >= 1) w(c.dim(`${host}: connected in ${ms} ms`));
     },
     phase: (_i, name) => {
+      progress.stopAll();
       if (o.mode === 'apply') w(c.bold(`\nPHASE [${name}]`));
     },
     started: (host, _phase, items) => {
       const slow = items.filter((x) => x.change.slow);
-      if (o.mode === 'apply' && slow.length > 0) w(c.dim(`${host}: running ${items.length} change(s), including: ${slow.map((x) => x.change.summary).join('; ')} …`));
+      if (o.mode !== 'apply' || slow.length === 0) return;
+      const label = slow.map((x) => x.change.summary).join('; ');
+      w(c.dim(`${host}: running ${items.length} change(s), including: ${label} …`));
+      progress.start(host, label);
     },
     result: (r) => {
+      progress.stop(r.host);
       if (o.mode === 'plan') return;
       if (r.status === 'ok' || r.status === 'skipped') {
         if (o.verbosity >= 2) w(`${statusWord(r.status, c)} [${r.host}] ${r.id}`);
@@ -36,13 +54,58 @@ export function createEvents(o: ReporterOptions): RunEvents {
       }
       const secs = r.durationMs && r.durationMs > 2000 ? c.dim(` (${(r.durationMs / 1000).toFixed(1)} s)`) : '';
       w(`${statusWord(r.status, c)} [${r.host}] ${r.change?.summary ?? r.id}${secs}`);
-      if (r.error) w(indent(c.red(r.error)));
+      if (r.status === 'failed') for (const line of failureDetails(r, c)) w(line);
     },
     hostError: (host, message, hint) => {
+      progress.stop(host);
       w(`${c.red('UNREACHABLE or FAILED')} [${host}] ${message}`);
       if (hint) w(indent(c.yellow(`hint: ${hint}`)));
     },
+    exec: (host, x) => {
+      if (o.verbosity < 3) return;
+      const code = x.code === null ? 'no exit code' : `exit ${x.code}`;
+      w(c.dim(`${host}: ${x.label}: script ${formatBytes(x.scriptBytes)}, ${code}, ${x.ms} ms`));
+      const err = tail(x.stderr, 12);
+      if (err) w(indent(c.dim(`stderr:\n${indent(err, 2)}`)));
+    },
+    finished: () => progress.stopAll(),
   };
+}
+
+function tail(text: string, lines: number): string {
+  const t = text.trimEnd();
+  return t.trim() === '' ? '' : t.split('\n').slice(-lines).join('\n');
+}
+
+/** What to try next when a step of this kind fails (generic: the engine knows kinds, not the domain). */
+export function failureHint(r: ResourceResult): string {
+  if (r.error?.startsWith('did not converge')) return `something on ${r.host} changes it back after we write it (another tool, or a deploy with other settings)`;
+  if (r.error?.startsWith('not run:')) return 'fix the step that failed before it, then re-run';
+  switch (r.kind) {
+    case 'package':
+      return `the package manager failed on ${r.host}: check its package sources, proxy and disk space (apt-get update there), then re-run`;
+    case 'pg_role':
+    case 'pg_grant':
+    case 'pg_membership':
+    case 'pg_setting':
+      return `PostgreSQL on ${r.host} refused the change: read its message above and the server log; the transaction was rolled back`;
+    case 'file':
+    case 'lines':
+    case 'directory':
+    case 'user':
+    case 'group':
+      return `check the path, ownership and free space on ${r.host}`;
+    default:
+      return 're-run with -vvv to see each remote script and its stderr';
+  }
+}
+
+/** Host, step, the command's output tail and a hint, indented under a failed line. */
+function failureDetails(r: ResourceResult, c: Colors): string[] {
+  const out = [indent(c.dim(`step: ${r.id} (${r.kind}) on ${r.host}`))];
+  if (r.error) out.push(indent(`${c.dim('output (last lines):')}\n${indent(c.red(r.error), 2)}`));
+  out.push(indent(c.yellow(`hint: ${failureHint(r)}`)));
+  return out;
 }
 
 function statusWord(s: ResourceResult['status'], c: Colors): string {
@@ -96,6 +159,7 @@ export function printNotes(result: RunResult, o: ReporterOptions): void {
 export function printRecap(result: RunResult, o: ReporterOptions, elapsedMs: number): void {
   const c = o.colors;
   printNotes(result, o);
+  printFailures(result, o);
   const width = Math.max(...result.hosts.map((h) => h.host.length), 4);
   o.out.write(c.bold('\nPLAY RECAP\n'));
   for (const r of recap(result)) {
@@ -106,6 +170,24 @@ export function printRecap(result: RunResult, o: ReporterOptions, elapsedMs: num
   }
   if (o.verbosity >= 1) printCounters(result.hosts, o);
   o.out.write(c.dim(`\nTotal time: ${(elapsedMs / 1000).toFixed(2)} s\n`));
+}
+
+/** Every failed step and host error again, briefly, so they are not lost in a long run. */
+export function printFailures(result: RunResult, o: ReporterOptions): void {
+  const c = o.colors;
+  const failed = result.results.filter((r) => r.status === 'failed');
+  if (failed.length === 0 && result.errors.length === 0) return;
+  o.out.write(c.bold(c.red('\nFAILURES\n')));
+  for (const r of failed) {
+    const last = (r.error ?? '').trimEnd().split('\n').pop() ?? '';
+    o.out.write(`  [${r.host}] ${r.change?.summary ?? r.id}${last ? `: ${c.red(last)}` : ''}\n`);
+    o.out.write(`      ${c.yellow(`hint: ${failureHint(r)}`)}\n`);
+  }
+  for (const e of result.errors) {
+    const message = e.message.startsWith(`${e.host}: `) ? e.message.slice(e.host.length + 2) : e.message;
+    o.out.write(`  [${e.host}] ${c.red(message)}\n`);
+    if (e.hint) o.out.write(`      ${c.yellow(`hint: ${e.hint}`)}\n`);
+  }
 }
 
 function printCounters(hosts: HostReport[], o: ReporterOptions): void {
@@ -155,6 +237,10 @@ function symbol(ch: Change): string {
     case 'update':
     case 'alter':
       return '~';
+    case 'remove':
+    case 'drop':
+    case 'stop':
+      return '-';
     default:
       return '>';
   }
