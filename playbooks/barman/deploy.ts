@@ -470,10 +470,17 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       probe: { sh: `grep -l '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info 2>/dev/null | wc -l` },
       needed: (f) => Number(f.sh.trim() || '0') === 0,
       summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost})`,
-      details: [`barman switch-wal --archive ${s.backupName}`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
+      details: [`barman switch-wal --archive ${s.backupName}`, `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
       run: [
         // switch-wal --force needs superuser on Barman 3.4; --archive only needs pg_switch_wal().
         `${barman(`switch-wal --archive --archive-timeout 120 ${name}`)} 2>&1`,
+        // `barman backup` refuses to start while a check fails (a just-started receive-wal,
+        // a WAL not yet archived): wait (bounded) until only the no-backup-yet checks fail.
+        'i=0',
+        `until out=$(${barman(`check ${name}`)} 2>&1); bad=$(printf '%s\n' "$out" | grep FAILED | grep -v -e 'backup maximum age' -e 'minimum redundancy requirements' -e 'failed backups'); [ -z "$bad" ]; do`,
+        '  i=$((i+1)); if [ $i -ge 60 ]; then printf \'barman check still failing after 60 attempts (2 s apart):\n%s\n\' "$bad" >&2; exit 1; fi',
+        `  sleep 2; ${barman('cron')} >/dev/null 2>&1 || true`,
+        'done',
         `n=0; while [ $n -lt ${want} ]; do ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1; n=$((n+1)); done`,
       ].join('\n'),
       action: 'run',

@@ -152,6 +152,9 @@ export class HostConnection {
         client.connect(config);
       });
     } catch (err) {
+      // ssh2 may emit more errors while it tears down (e.g. after a handshake timeout);
+      // an unheard 'error' event would crash the process.
+      client.on('error', () => undefined);
       client.end();
       throw hostKeyOrConnectError(target, verdict, presented, err as Error, opts);
     }
