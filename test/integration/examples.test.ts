@@ -2,11 +2,11 @@
 // config.yml with only the connection data of its instances swapped for the lab's
 // (ip_address, ssh_key_file, ansible_user), everything else kept. Then `tpa-barman test`
 // (barman check on every server) and `tpa-barman status` must pass.
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
-import { REPO_ROOT, cli, startLab, type Lab } from '../support/lab.js';
+import { REPO_ROOT, cli, startLab, type Lab, type LabHost } from '../support/lab.js';
 
 interface Instance {
   name: string;
@@ -22,10 +22,12 @@ function instancesOf(doc: Document): Instance[] {
  * The example's config.yml on the lab: the n-th PostgreSQL instance on the lab's pgN, the
  * n-th Barman instance on barmanN. Names, roles, backup:, vars, comments stay as written.
  */
-async function exampleOnLab(example: string, lab: Lab): Promise<string> {
+async function exampleOnLab(example: string, lab: Lab, hosts?: { postgres: LabHost[]; barman: LabHost[] }): Promise<string> {
   const doc = parseDocument(await readFile(join(REPO_ROOT, 'examples', example, 'config.yml'), 'utf8'));
   const labDoc = parseDocument(await readFile(join(lab.dir, 'config.yml'), 'utf8'));
-  const pool = { postgres: lab.hosts.filter((h) => h.kind === 'postgres'), barman: lab.hosts.filter((h) => h.kind === 'barman') };
+  const pool = hosts
+    ? { postgres: [...hosts.postgres], barman: [...hosts.barman] }
+    : { postgres: lab.hosts.filter((h) => h.kind === 'postgres'), barman: lab.hosts.filter((h) => h.kind === 'barman') };
   instancesOf(doc).forEach((inst, i) => {
     const kind = inst.roles.includes('barman') ? 'barman' : 'postgres';
     const host = pool[kind].shift();
@@ -81,4 +83,29 @@ describe('examples deploy on a lab', () => {
       }
     });
   }
+
+  it('shared-barman: both clusters deploy to one Barman server, barman check OK for the servers of both', async () => {
+    lab = await startLab({ postgres: 2, barman: 1 });
+    const [pgA, pgB] = lab.hosts.filter((h) => h.kind === 'postgres');
+    const barman = lab.hosts.filter((h) => h.kind === 'barman');
+    if (!pgA || !pgB) throw new Error('lab without two PostgreSQL hosts');
+    await lab.writeConfig(await exampleOnLab('shared-barman/cluster-a', lab, { postgres: [pgA], barman }));
+    const a = await cli(['deploy', lab.dir], { timeoutMs: 900_000 });
+    expect(a.code, a.stderr).toBe(0);
+
+    // cluster-b: its own directory, with cluster-a's Barman key pair copied in (as its README says).
+    const dirB = join(lab.dir, 'cluster-b');
+    await mkdir(join(dirB, 'keys'), { recursive: true, mode: 0o700 });
+    for (const f of ['id_lab', 'tpa_known_hosts']) await copyFile(join(lab.dir, f), join(dirB, f));
+    for (const f of ['id_barman', 'id_barman.pub']) await copyFile(join(lab.dir, 'keys', f), join(dirB, 'keys', f));
+    await lab.writeConfig(await exampleOnLab('shared-barman/cluster-b', lab, { postgres: [pgB], barman }), dirB);
+    const b = await cli(['deploy', dirB], { timeoutMs: 900_000 });
+    expect(b.code, b.stderr).toBe(0);
+
+    const test = await cli(['test', dirB, '--json']);
+    expect(test.code, test.stderr).toBe(0);
+    const servers = (JSON.parse(test.stdout) as { servers: Array<{ server: string; host: string; ok: boolean }> }).servers;
+    expect(servers.map((s) => `${s.server}@${s.host}`).sort()).toEqual(['a-db1@backup-shared', 'b-db1@backup-shared']);
+    expect(servers.every((s) => s.ok)).toBe(true);
+  }, 1_200_000);
 });
