@@ -1,10 +1,19 @@
 // `npm run bench`: every benchmark in turn.
+//   inventory-500     config loading and validation of a 500-instance cluster
+//   engine-noop       a no-op 30-resource play on 1, 8 and 32 lab hosts
+//   ansible-vs-ours   the Barman deploy, tpa-barman vs Ansible 2.14 (issue #10):
+//                     first deploy, no-op, plan after drift on 1, 8 and 32 hosts
+//                     (RUNS=, SIZES=, SCENARIOS=, ANSIBLE_STRATEGY=; see that file)
+// BENCHES=name,name runs only those (default: all).
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-for (const b of ['inventory-500.js', 'engine-noop.js']) {
+const all = ['inventory-500', 'engine-noop', 'ansible-vs-ours'];
+const chosen = (process.env.BENCHES ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const b of chosen) {
+  if (!all.includes(b)) throw new Error(`unknown benchmark ${b} (one of ${all.join(', ')})`);
   process.stderr.write(`\n== ${b}\n`);
-  execFileSync('node', [join(here, b)], { stdio: 'inherit' });
+  execFileSync('node', [join(here, `${b}.js`)], { stdio: 'inherit' });
 }
