@@ -15,7 +15,10 @@
 // Environment: RUNS (default 5), SIZES (default 1,8,32), SCENARIOS (default
 // first,noop,plan), ANSIBLE_STRATEGY (default free; linear also allowed),
 // BENCH_KEEP_LABS=1 (leave the labs up), BENCH_QUIET_PCT (default 40: wait until both
-// cores were less busy than this over 2 s before a run, at most BENCH_SETTLE_S = 30 s).
+// cores were less busy than this over 2 s before a run, at most BENCH_SETTLE_S = 30 s),
+// BENCH_RESUME=1 (keep the cells finished by an earlier, interrupted invocation with
+// the same RUNS and tpa-barman commit: their records are kept, one JSON line per cell,
+// in labs/bench-avo-cells.jsonl).
 // Output: a markdown table on stdout, also written to bench/results/ansible-vs-tpa-barman.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,8 @@ const STRATEGY = process.env.ANSIBLE_STRATEGY ?? 'free';
 const KEEP = process.env.BENCH_KEEP_LABS === '1';
 const QUIET_PCT = Number(process.env.BENCH_QUIET_PCT ?? 40);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 30);
+const RESUME = process.env.BENCH_RESUME === '1';
+const STATE = join(root, 'labs', 'bench-avo-cells.jsonl');
 
 type Tool = 'ours' | 'ansible';
 type Scenario = 'first' | 'noop' | 'plan';
@@ -67,6 +72,11 @@ interface Cell {
   runs: RunRecord[];
   gate: boolean;
   gateDetail: string[];
+  /** tpa-barman's version when the cell was measured, and when. */
+  version: string;
+  at: string;
+  strategy: string;
+  done: boolean;
 }
 
 function log(s: string): void {
@@ -209,7 +219,8 @@ async function timedRun(lab: Lab, inventory: string, n: number, scenario: Scenar
     scenario,
     tool,
     run,
-    m,
+    // outputs are checked below, not kept
+    m: { ...m, stdout: '', stderr: '' },
     load,
     connMean: mean(conns),
     connMax: Math.max(...conns),
@@ -326,7 +337,7 @@ function checkDrifts(where: string, expect: Map<string, ExpectedDrift> | undefin
 
 // ------------------------------------------------------------------ sizes ----
 
-async function benchSize(n: number, cells: Cell[]): Promise<void> {
+async function benchSize(n: number, cells: Cell[], previous: Cell[], version: string, save: () => void): Promise<void> {
   const clusterName = `bench-avo-${n}`;
   const dir = join(root, 'labs', clusterName);
   let seq = 0;
@@ -343,11 +354,25 @@ async function benchSize(n: number, cells: Cell[]): Promise<void> {
   };
   let current: Cell | undefined;
   const cell = (scenario: Scenario): Cell => {
-    const c: Cell = { n, scenario, runs: [], gate: true, gateDetail: [] };
+    if (current) finish(current);
+    const c: Cell = { n, scenario, runs: [], gate: true, gateDetail: [], version, at: new Date().toISOString(), strategy: STRATEGY, done: false };
     cells.push(c);
     current = c;
     return c;
   };
+  const finish = (c: Cell): void => {
+    c.done = true;
+    save();
+  };
+  /** A finished cell of an earlier invocation, taken over as it is. */
+  const kept = (scenario: Scenario): boolean => {
+    const p = previous.find((c) => c.n === n && c.scenario === scenario);
+    if (!p) return false;
+    cells.push(p);
+    log(`N=${n}, ${SCENARIO_TITLE[scenario]}: kept from ${p.at} (BENCH_RESUME=1)`);
+    return true;
+  };
+  const wanted = (scenario: Scenario): boolean => SCENARIOS.includes(scenario) && !kept(scenario);
   const gate = (c: Cell, ok: boolean, detail: string): void => {
     if (!ok) c.gate = false;
     c.gateDetail.push(detail);
@@ -367,7 +392,11 @@ async function benchSize(n: number, cells: Cell[]): Promise<void> {
     return d;
   };
   try {
-    if (SCENARIOS.includes('first')) {
+    const doFirst = wanted('first');
+    const doNoop = wanted('noop');
+    const doPlan = wanted('plan');
+    if (!doFirst && !doNoop && !doPlan) return;
+    if (doFirst) {
       const c = cell('first');
       for (let run = 0; run < RUNS; run++) {
         const order: Tool[] = run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours'];
@@ -384,7 +413,7 @@ async function benchSize(n: number, cells: Cell[]): Promise<void> {
     }
     if (!lab) throw new Error('no lab');
     if (!reference) reference = await digestLab(lab);
-    if (SCENARIOS.includes('noop')) {
+    if (doNoop) {
       const c = cell('noop');
       for (let run = 0; run < RUNS; run++) {
         const order: Tool[] = run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours'];
@@ -394,7 +423,7 @@ async function benchSize(n: number, cells: Cell[]): Promise<void> {
         }
       }
     }
-    if (SCENARIOS.includes('plan')) {
+    if (doPlan) {
       const c = cell('plan');
       const expect = new Map(lab.hosts.map((h) => [h.instance, expectedDrift(h)]));
       await execAll(lab.hosts, driftScript);
@@ -417,11 +446,13 @@ async function benchSize(n: number, cells: Cell[]): Promise<void> {
         if (tool === 'ours') await execAll(lab.hosts, driftScript);
       }
     }
+    if (current) finish(current);
   } catch (err) {
     const c = current ?? cell(SCENARIOS.includes('first') ? 'first' : 'noop');
     c.gate = false;
     c.gateDetail.push(`ERROR: ${(err as Error).message}`);
     log(`N=${n}: ${(err as Error).message}`);
+    finish(c);
   } finally {
     if (lab && !KEEP) {
       labDown(root, lab.dockerName, dir, true);
@@ -510,9 +541,9 @@ function report(cells: Cell[], v: Record<string, string>, started: number): stri
   return [
     `# tpa-barman vs Ansible: the Barman deploy on 1, 8 and 32 PostgreSQL hosts`,
     '',
-    `Measured ${new Date(started).toISOString()} by \`npm run bench\` (bench/ansible-vs-ours.ts), ${RUNS} runs per tool and cell, tools alternating; ${Math.round((Date.now() - started) / 60000)} min in all.`,
+    `Measured from ${[...cells.map((c) => c.at), new Date(started).toISOString()].sort()[0]} by \`npm run bench\` (bench/ansible-vs-ours.ts), ${RUNS} runs per tool and cell, tools alternating; this invocation took ${Math.round((Date.now() - started) / 60000)} min${cells.some((c) => c.at < new Date(started).toISOString()) ? ' (cells measured by an earlier, interrupted invocation were kept: BENCH_RESUME=1)' : ''}.`,
     `Machine: ${v.cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; every host is a Docker container on the same machine (controller and targets share the 2 cores), shared with other engineers' test labs: the load before each run is recorded.`,
-    `Versions: tpa-barman ${v.ours}, Node ${v.node}; ${v.ansible} (Python ${v.python}), community.postgresql ${v.collection}, ansible.posix and community.general from Debian's \`ansible\` package.`,
+    `Versions: tpa-barman ${[...new Set(cells.map((c) => c.version))].join('; ') || v.ours}, Node ${v.node}; ${v.ansible} (Python ${v.python}), community.postgresql ${v.collection}, ansible.posix and community.general from Debian's \`ansible\` package.`,
     '',
     ...table(cells),
     '',
@@ -561,10 +592,20 @@ async function main(): Promise<void> {
   const cells: Cell[] = [];
   const out = join(root, 'bench', 'results', 'ansible-vs-tpa-barman.md');
   mkdirSync(dirname(out), { recursive: true });
-  for (const n of SIZES) {
-    await benchSize(n, cells);
-    writeFileSync(out, report(cells, v, started));
+  mkdirSync(dirname(STATE), { recursive: true });
+  const previous: Cell[] = [];
+  if (RESUME && existsSync(STATE)) {
+    for (const line of readFileSync(STATE, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const c = JSON.parse(line) as Cell;
+      if (c.done && c.version === v.ours && c.strategy === STRATEGY && c.runs.length === 2 * RUNS) previous.push(c);
+    }
   }
+  const save = (): void => {
+    writeFileSync(STATE, cells.filter((c) => c.done).map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(out, report(cells, v, started));
+  };
+  for (const n of SIZES) await benchSize(n, cells, previous, v.ours, save);
   const text = report(cells, v, started);
   writeFileSync(out, text);
   process.stdout.write(`${text}\n`);
