@@ -16,9 +16,9 @@
 // first,noop,plan), ANSIBLE_STRATEGY (default free; linear also allowed),
 // BENCH_KEEP_LABS=1 (leave the labs up), BENCH_QUIET_PCT (default 40: wait until both
 // cores were less busy than this over 2 s before a run, at most BENCH_SETTLE_S = 30 s),
-// BENCH_RESUME=1 (keep the cells finished by an earlier, interrupted invocation with
-// the same RUNS and tpa-barman commit: their records are kept, one JSON line per cell,
-// in labs/bench-avo-cells.jsonl).
+// BENCH_RESUME=1 (continue an interrupted invocation with the same RUNS, strategy and
+// tpa-barman commit: its runs are kept, one JSON line per cell in
+// labs/bench-avo-cells.jsonl, and the reference digests in labs/bench-avo-reference-N.json).
 // Output: a markdown table on stdout, also written to bench/results/ansible-vs-tpa-barman.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +76,7 @@ interface Cell {
   version: string;
   at: string;
   strategy: string;
+  runsPerTool: number;
   done: boolean;
 }
 
@@ -340,12 +341,15 @@ function checkDrifts(where: string, expect: Map<string, ExpectedDrift> | undefin
 async function benchSize(n: number, cells: Cell[], previous: Cell[], version: string, save: () => void): Promise<void> {
   const clusterName = `bench-avo-${n}`;
   const dir = join(root, 'labs', clusterName);
+  const refFile = join(root, 'labs', `bench-avo-reference-${n}.json`);
   let seq = 0;
   let lab: Lab | undefined;
   let inventory = '';
   const dockerName = (): string => (seq === 0 ? clusterName : `${clusterName}-r${seq}`);
   const fresh = async (): Promise<Lab> => {
-    if (lab && !labDown(root, lab.dockerName, dir, false)) seq++;
+    // Always down first: `docker/lab up` would reuse a healthy lab of the same name
+    // (one left by an interrupted invocation), and a first deploy needs clean hosts.
+    if (!labDown(root, lab?.dockerName ?? dockerName(), dir, false)) seq++;
     const t0 = Date.now();
     lab = await labUp(root, dockerName(), dir, clusterName, n);
     inventory = (await writeInventory(dir)).path;
@@ -353,106 +357,121 @@ async function benchSize(n: number, cells: Cell[], previous: Cell[], version: st
     return lab;
   };
   let current: Cell | undefined;
-  const cell = (scenario: Scenario): Cell => {
-    if (current) finish(current);
-    const c: Cell = { n, scenario, runs: [], gate: true, gateDetail: [], version, at: new Date().toISOString(), strategy: STRATEGY, done: false };
+  /** The cell to work on for a scenario: new, or an unfinished one of an earlier invocation; undefined when there is nothing to do. */
+  const take = (scenario: Scenario): Cell | undefined => {
+    if (!SCENARIOS.includes(scenario)) return undefined;
+    const p = previous.find((c) => c.n === n && c.scenario === scenario);
+    if (p) {
+      cells.push(p);
+      log(`N=${n}, ${SCENARIO_TITLE[scenario]}: ${p.done ? 'kept' : `resumed (${p.runs.length} of ${2 * RUNS} runs done)`}, from ${p.at} (BENCH_RESUME=1)`);
+      return p.done ? undefined : p;
+    }
+    const c: Cell = { n, scenario, runs: [], gate: true, gateDetail: [], version, at: new Date().toISOString(), strategy: STRATEGY, runsPerTool: RUNS, done: false };
     cells.push(c);
-    current = c;
     return c;
   };
   const finish = (c: Cell): void => {
     c.done = true;
     save();
   };
-  /** A finished cell of an earlier invocation, taken over as it is. */
-  const kept = (scenario: Scenario): boolean => {
-    const p = previous.find((c) => c.n === n && c.scenario === scenario);
-    if (!p) return false;
-    cells.push(p);
-    log(`N=${n}, ${SCENARIO_TITLE[scenario]}: kept from ${p.at} (BENCH_RESUME=1)`);
-    return true;
-  };
-  const wanted = (scenario: Scenario): boolean => SCENARIOS.includes(scenario) && !kept(scenario);
+  const recorded = (c: Cell, tool: Tool, run: number): boolean => c.runs.some((r) => r.tool === tool && r.run === run);
   const gate = (c: Cell, ok: boolean, detail: string): void => {
     if (!ok) c.gate = false;
     c.gateDetail.push(detail);
     if (!ok) log(`GATE FAILED (${SCENARIO_TITLE[c.scenario]}, N=${n}): ${detail}`);
   };
+  // The converged state every converge must reach, kept across invocations (normalised:
+  // comparable between labs, key pairs and passwords).
   let reference: Map<string, HostDigest> | undefined;
+  if (RESUME && existsSync(refFile)) {
+    reference = new Map((JSON.parse(readFileSync(refFile, 'utf8')) as HostDigest[]).map((d) => [d.host, d]));
+  }
   const checkDigest = async (c: Cell, what: string, against?: Map<string, HostDigest>): Promise<Map<string, HostDigest>> => {
     if (!lab) throw new Error('no lab');
     const d = await digestLab(lab);
     const ref = against ?? reference;
     if (!ref) {
       reference = d;
+      writeFileSync(refFile, JSON.stringify([...d.values()]));
+      gate(c, true, `${what}: the reference digest (${d.size} hosts)`);
       return d;
     }
     const cmp = compareDigests(ref, d);
     gate(c, cmp.equal, cmp.equal ? `${what}: digests equal on all ${d.size} hosts` : `${what}: digest differs on ${cmp.differing.join(', ')}\n${cmp.excerpt}`);
     return d;
   };
+  const order = (run: number): Tool[] => (run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours']);
   try {
-    const doFirst = wanted('first');
-    const doNoop = wanted('noop');
-    const doPlan = wanted('plan');
-    if (!doFirst && !doNoop && !doPlan) return;
-    if (doFirst) {
-      const c = cell('first');
+    const first = take('first');
+    const noop = take('noop');
+    const plan = take('plan');
+    if (first) {
+      current = first;
       for (let run = 0; run < RUNS; run++) {
-        const order: Tool[] = run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours'];
-        for (const tool of order) {
+        for (const tool of order(run)) {
+          if (recorded(first, tool, run)) continue;
           const l = await fresh();
-          c.runs.push(await timedRun(l, inventory, n, 'first', tool, run));
-          await checkDigest(c, `first deploy ${tool} run ${run + 1}`);
+          first.runs.push(await timedRun(l, inventory, n, 'first', tool, run));
+          await checkDigest(first, `first deploy ${tool} run ${run + 1}`);
+          save();
         }
       }
-    } else {
+      finish(first);
+    }
+    const rest = noop ?? plan;
+    if (rest && !first) {
+      // No first deploy in this invocation: converge a new lab (untimed) with tpa-barman.
+      current = rest;
       await fresh();
       const r = spawnSync('node', [cli, 'deploy', dir, '--skip-tags', 'first-backup'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
       if (r.status !== 0) throw new Failure(`converging the N=${n} lab failed:\n${r.stderr.slice(-2000)}`);
+      await checkDigest(rest, 'lab converged (untimed) for these runs');
     }
-    if (!lab) throw new Error('no lab');
-    if (!reference) reference = await digestLab(lab);
-    if (doNoop) {
-      const c = cell('noop');
+    if (noop && lab) {
+      current = noop;
       for (let run = 0; run < RUNS; run++) {
-        const order: Tool[] = run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours'];
-        for (const tool of order) {
-          c.runs.push(await timedRun(lab, inventory, n, 'noop', tool, run));
-          await checkDigest(c, `no-op ${tool} run ${run + 1}`);
+        for (const tool of order(run)) {
+          if (recorded(noop, tool, run)) continue;
+          noop.runs.push(await timedRun(lab, inventory, n, 'noop', tool, run));
+          await checkDigest(noop, `no-op ${tool} run ${run + 1}`);
+          save();
         }
       }
+      finish(noop);
     }
-    if (doPlan) {
-      const c = cell('plan');
+    if (plan && lab && reference) {
+      current = plan;
       const expect = new Map(lab.hosts.map((h) => [h.instance, expectedDrift(h)]));
       await execAll(lab.hosts, driftScript);
       const drifted = await digestLab(lab);
       const moved = compareDigests(reference, drifted).differing.length;
-      gate(c, moved === lab.hosts.length, `drift script changed the digest of ${moved} of ${lab.hosts.length} hosts`);
+      gate(plan, moved === lab.hosts.length, `drift script changed the digest of ${moved} of ${lab.hosts.length} hosts`);
       for (let run = 0; run < RUNS; run++) {
-        const order: Tool[] = run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours'];
-        for (const tool of order) {
-          c.runs.push(await timedRun(lab, inventory, n, 'plan', tool, run, expect));
-          await checkDigest(c, `dry run ${tool} run ${run + 1} changed nothing`, drifted);
+        for (const tool of order(run)) {
+          if (recorded(plan, tool, run)) continue;
+          plan.runs.push(await timedRun(lab, inventory, n, 'plan', tool, run, expect));
+          await checkDigest(plan, `dry run ${tool} run ${run + 1} changed nothing`, drifted);
+          save();
         }
       }
-      gate(c, true, `both tools reported exactly the 3 drifts on each of the ${lab.hosts.length} hosts in every run`);
+      gate(plan, true, `both tools reported exactly the 3 drifts on each of the ${lab.hosts.length} hosts in every run`);
       // Both tools repair the drift to the same converged state.
       for (const tool of ['ours', 'ansible'] as Tool[]) {
         const r = await runTool(lab, inventory, lab.hosts.length, tool, 'apply');
         if (r.m.exitCode !== 0) throw new Failure(`repair by ${tool} failed (exit ${r.m.exitCode})\n${(r.m.stdout + r.m.stderr).slice(-3000)}`);
-        await checkDigest(c, `repair by ${tool} after the drift`);
+        await checkDigest(plan, `repair by ${tool} after the drift`);
         if (tool === 'ours') await execAll(lab.hosts, driftScript);
       }
+      finish(plan);
     }
-    if (current) finish(current);
   } catch (err) {
-    const c = current ?? cell(SCENARIOS.includes('first') ? 'first' : 'noop');
-    c.gate = false;
-    c.gateDetail.push(`ERROR: ${(err as Error).message}`);
+    const c = current ?? cells.filter((x) => x.n === n).pop();
+    if (c) {
+      c.gate = false;
+      c.gateDetail.push(`ERROR: ${(err as Error).message}`);
+    }
     log(`N=${n}: ${(err as Error).message}`);
-    finish(c);
+    save();
   } finally {
     if (lab && !KEEP) {
       labDown(root, lab.dockerName, dir, true);
@@ -556,7 +575,7 @@ function report(cells: Cell[], v: Record<string, string>, started: number): stri
     '',
     '## What is compared',
     '',
-    `- Hosts: N PostgreSQL 15 hosts (primaries) and ceil(N/8) Barman hosts, PostgreSQL host I backed up to Barman host ceil(I/8); images \`tpa-barman-bench-pg:15\` and \`tpa-barman-bench-plain:bookworm\` (\`docker/lab up --images bench\`): every package either deploy installs is already installed, and python3, python3-apt and python3-psycopg2 are there for Ansible. Instance names have a fixed width (pg01 … pg32) at N = 32: see the notes.`,
+    `- Hosts: N PostgreSQL 15 hosts (primaries) and ceil(N/8) Barman hosts, PostgreSQL host I backed up to Barman host ceil(I/8); images \`tpa-barman-bench-pg:15\` and \`tpa-barman-bench-plain:bookworm\` (\`docker/lab up --images bench\`): every package either deploy installs is already installed, and python3, python3-apt and python3-psycopg2 are there for Ansible. Instance names pg1 … pgN and barman1 …, so pg1 and pg10 … pg19 share a prefix at N = 32.`,
     '- tpa-barman: `node dist/src/cli.js deploy DIR --skip-tags first-backup --json` (first deploy, no-op) and `plan DIR --skip-tags first-backup --json` (dry run); default forks (all hosts, up to 32).',
     '- Ansible: `ansible-playbook -i DIR/ansible-inventory.yml -f <all hosts> bench/ansible/deploy.yml` (`--check --diff` for the dry run). The playbook does the same steps with Ansible\'s own modules and Jinja2 templates (group, user, apt, file, service, template, copy, authorized_key, lineinfile, ini_file, command/shell, community.postgresql\'s postgresql_query/user/privs/membership, handlers to reload/restart PostgreSQL); its templates render byte-identical files. The inventory is written (untimed) from tpa-barman\'s resolved model, as TPA\'s inventory would give it: the same inputs for both tools.',
     `- Ansible settings (bench/ansible/ansible.cfg): pipelining = True; ssh ControlMaster=auto, ControlPersist=60s, a fresh control directory for every run (cold), masters closed after it; forks = number of hosts; gathering = explicit and gather_facts: false; interpreter_python = /usr/bin/python3 (no discovery); strategy = ${STRATEGY} (one play configures Barman and PostgreSQL hosts, so with \`free\` they work at the same time; \`free\` was faster than \`linear\` at N=8 in a trial); host_key_checking on, against the lab\'s known hosts; default stdout callback, no extra callback plugins; Ansible\'s passwords: the plain password to postgresql_user, which keeps an existing SCRAM verifier that already verifies it (tpa-barman computes the verifier locally and never sends the password).`,
@@ -567,7 +586,7 @@ function report(cells: Cell[], v: Record<string, string>, started: number): stri
     '',
     '## Notes',
     '',
-    '- Instance names: at N = 32 the PostgreSQL instances are pg01 … pg32, not pg1 … pg32. With pg1 and pg10 in one cluster, tpa-barman matches its /etc/hosts lines by "contains" (`# tpa-barman:<cluster> host=pg1` is contained in the line of pg10 … pg19), takes the line of pg10 for the line of pg1, drops it as a duplicate and appends it again: the file never converges and the first deploy ends with "did not converge: still wants to update /etc/hosts" on every host (seen with docker/lab\'s default names on 32 + 4 hosts). Fixed-width names avoid the prefix; the Ansible playbook anchors the same match at the end of the line.',
+    '- Instance names: a first trial at N = 32 found that tpa-barman matched its /etc/hosts lines by substring, so the line of pg10 (`… host=pg10`) was taken for the line of pg1 and the file never converged. Since then a `contains` match must be bounded by whitespace or the line end (src/engine/resources/lines.ts, containsWords), and the bench uses pg1 … pg32 on purpose.',
     '- Everything runs on one 2-core machine: the targets\' CPU (the "target CPU" column) competes with the controller\'s, so wall times at 32 hosts are bounded below by the sum of both divided by 2 cores. On separate machines the targets would work in parallel.',
     '- Ansible manages line-by-line files (/etc/hosts, .pgpass, known_hosts, pg_hba.conf) with one lineinfile run per line, as TPA does: /etc/hosts alone costs (hosts)² module runs over the cluster.',
     '',
@@ -598,11 +617,12 @@ async function main(): Promise<void> {
     for (const line of readFileSync(STATE, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const c = JSON.parse(line) as Cell;
-      if (c.done && c.version === v.ours && c.strategy === STRATEGY && c.runs.length === 2 * RUNS) previous.push(c);
+      // Only cells measured the same way: same tpa-barman, strategy and number of runs.
+      if (c.version === v.ours && c.strategy === STRATEGY && c.runsPerTool === RUNS) previous.push(c);
     }
   }
   const save = (): void => {
-    writeFileSync(STATE, cells.filter((c) => c.done).map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(STATE, cells.map((c) => JSON.stringify(c)).join('\n') + '\n');
     writeFileSync(out, report(cells, v, started));
   };
   for (const n of SIZES) await benchSize(n, cells, previous, v.ours, save);

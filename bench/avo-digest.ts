@@ -7,14 +7,15 @@
 //
 // Normalised on the controller, so that two labs compare equal when the tools left
 // them in the same state: lab IP addresses → {ip:<instance>}, the lab subnet → {net},
-// ssh host key blobs → {hostkey:<instance>}, passwords → {secret:<name>}, private keys →
-// their sha256, SCRAM verifiers → whether they verify the cluster's password (the salt
-// is random). Left out, because they differ from run to run whatever the tool does:
+// ssh host key blobs → {hostkey:<instance>}, passwords → {secret:<name>}, the cluster's
+// key pairs → {key:<user>} and "the private key of keys/id_<user>" (a resumed run may
+// have new ones), SCRAM verifiers → whether they verify the cluster's password (the
+// salt is random). Left out, because they differ from run to run whatever the tool does:
 // Barman's own runtime files under the Barman home (server directories, lock files),
 // log file contents, timestamps, and each tool's bookkeeping (tpa-barman's
 // /var/lock/tpa-barman.*, Ansible's ~root/.ansible).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScramVerifier, scramVerifierMatches } from '../src/postgres/scram.js';
 import { execAll, type Lab, type LabHost } from './avo-lab.js';
@@ -94,7 +95,19 @@ interface Normaliser {
   text(s: string): string;
 }
 
-function normaliser(lab: Lab, secrets: Map<string, string>): Normaliser {
+/** The cluster's key pairs (keys/id_<user>, keys/id_<user>.pub): user → private key text and public blob. */
+function clusterKeys(dir: string): Map<string, { priv: string; blob: string }> {
+  const out = new Map<string, { priv: string; blob: string }>();
+  for (const f of readdirSync(join(dir, 'keys'))) {
+    const m = /^id_(.+)\.pub$/.exec(f);
+    if (!m?.[1]) continue;
+    const blob = readFileSync(join(dir, 'keys', f), 'utf8').trim().split(/\s+/)[1] ?? '';
+    out.set(m[1], { priv: readFileSync(join(dir, 'keys', `id_${m[1]}`), 'utf8'), blob });
+  }
+  return out;
+}
+
+function normaliser(lab: Lab, secrets: Map<string, string>, userKeys: Map<string, { priv: string; blob: string }>): Normaliser {
   const byIp = [...lab.hosts].sort((a, b) => b.ip.length - a.ip.length);
   const net = lab.subnet.replace(/\.0\/24$/, '.');
   const keys = [...lab.hostKeys].map(([ip, blob]) => ({ blob, name: lab.hosts.find((h) => h.ip === ip)?.instance ?? ip }));
@@ -102,6 +115,7 @@ function normaliser(lab: Lab, secrets: Map<string, string>): Normaliser {
     text(s: string): string {
       let out = s;
       for (const k of keys) out = out.split(k.blob).join(`{hostkey:${k.name}}`);
+      for (const [user, k] of userKeys) if (k.blob) out = out.split(k.blob).join(`{key:${user}}`);
       for (const [name, value] of secrets) out = out.split(value).join(`{secret:${name}}`);
       for (const h of byIp) out = out.replace(new RegExp(`(?<![\\d.])${escapeRe(h.ip)}(?![\\d])`, 'g'), `{ip:${h.instance}}`);
       return out.split(net).join('{net}.');
@@ -114,7 +128,7 @@ function sha(s: string): string {
 }
 
 /** The normalised text of one host's raw digest output. */
-function normalise(raw: string, n: Normaliser, secrets: Map<string, string>): string {
+function normalise(raw: string, n: Normaliser, secrets: Map<string, string>, userKeys: Map<string, { priv: string; blob: string }>): string {
   const out: string[] = [];
   const lines = raw.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -125,7 +139,8 @@ function normalise(raw: string, n: Normaliser, secrets: Map<string, string>): st
       const content = Buffer.from(lines[i + 1] ?? '', 'base64').toString('utf8');
       i++;
       if (/-----BEGIN OPENSSH PRIVATE KEY-----/.test(content)) {
-        out.push(`@@file ${path} ${attrs} private key sha256 ${sha(content)}`);
+        const user = [...userKeys].find(([, k]) => k.priv === content)?.[0];
+        out.push(`@@file ${path} ${attrs} ${user ? `the private key of keys/id_${user}` : `a private key, sha256 ${sha(content)}`}`);
         continue;
       }
       const body = n.text(content);
@@ -155,11 +170,12 @@ export async function digestLab(lab: Lab): Promise<Map<string, HostDigest>> {
   for (const name of ['barman', 'streaming_barman']) {
     secrets.set(name, readFileSync(join(lab.dir, 'secrets', `${name}_password`), 'utf8').replace(/\n$/, ''));
   }
-  const n = normaliser(lab, secrets);
+  const userKeys = clusterKeys(lab.dir);
+  const n = normaliser(lab, secrets, userKeys);
   const raw = await execAll(lab.hosts, script);
   const out = new Map<string, HostDigest>();
   for (const h of lab.hosts) {
-    const text = normalise(raw.get(h.instance) ?? '', n, secrets);
+    const text = normalise(raw.get(h.instance) ?? '', n, secrets, userKeys);
     out.set(h.instance, { host: h.instance, sha256: sha(text), text });
   }
   return out;

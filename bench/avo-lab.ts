@@ -17,7 +17,7 @@ export interface LabHost {
   ip: string;
   container: string;
   kind: 'postgres' | 'barman';
-  /** The instance Name in config.yml (pg01 … pg32 when N >= 10; see instanceName). */
+  /** The instance Name in config.yml (see instanceName). */
   instance: string;
 }
 
@@ -42,14 +42,9 @@ export function barmanCount(npg: number): number {
   return Math.ceil(npg / 8);
 }
 
-/**
- * Instance names of a fixed width (pg01 … pg32): with pg1 and pg10 in one cluster,
- * tpa-barman's /etc/hosts lines are matched by "contains", so the line of pg10 is
- * taken for pg1's and the file never converges (see the bench's notes).
- */
-export function instanceName(kind: 'postgres' | 'barman', index: number, npg: number): string {
-  if (kind === 'barman') return `barman${index}`;
-  return `pg${String(index).padStart(String(npg).length, '0')}`;
+/** Instance names as docker/lab gives them: pg1 … pgN (pg1 and pg10 in one cluster on purpose), barman1 …. */
+export function instanceName(kind: 'postgres' | 'barman', index: number): string {
+  return kind === 'barman' ? `barman${index}` : `pg${index}`;
 }
 
 export function labScript(root: string): string {
@@ -66,7 +61,7 @@ export async function labUp(root: string, dockerName: string, dir: string, clust
   const json = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabJson;
   const hosts: LabHost[] = json.hosts.map((h) => {
     const index = Number(/(\d+)$/.exec(h.name)?.[1] ?? '0');
-    return { ...h, instance: instanceName(h.kind, index, npg) };
+    return { ...h, instance: instanceName(h.kind, index) };
   });
   writeClusterConfig(dir, clusterName, hosts, npg);
   // Key pairs and passwords: generated once (tpa-barman's own controller code), kept in

@@ -67,13 +67,39 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
   };
 }
 
+/**
+ * Stops `barman receive-wal` for one server and waits (bounded) until it has exited.
+ * `barman cron` restarts a stopped receiver within a minute while the server config is
+ * still there, so the stop holds Barman's own global cron lock (an flock on
+ * <barman_home>/.cron.lock, taken as the barman user so the file stays theirs): a cron run
+ * meanwhile fails to take it and starts nothing. The stop is repeated while waiting in
+ * case a receiver started just before the lock was taken.
+ */
+function stopReceiveWal(b: BarmanHostSpec, backupName: string): string {
+  const name = shellQuote(backupName);
+  const stop = `/usr/bin/barman receive-wal --stop ${name} >/dev/null 2>&1 || true`;
+  const inner = [
+    stop,
+    'i=0',
+    `while pgrep -u ${shellQuote(b.user)} -f ${shellQuote(`receive-wal .*${backupName}$`)} >/dev/null; do`,
+    '  i=$((i+1)); if [ $i -ge 60 ]; then echo "receive-wal did not stop within 30 s" >&2; exit 1; fi',
+    `  if [ $((i % 6)) -eq 0 ]; then ${stop}; fi`,
+    '  sleep 0.5',
+    'done',
+  ].join('\n');
+  const lock = shellQuote(`${b.home.replace(/\/+$/, '')}/.cron.lock`);
+  return [
+    `rc=0; runuser -u ${shellQuote(b.user)} -- flock -E 75 -w 120 ${lock} sh -c ${shellQuote(inner)} || rc=$?`,
+    `if [ $rc -eq 75 ]; then echo "Barman's cron lock ${lock.replace(/'/g, '')} stayed taken for 120 s (a long barman cron run?); try again" >&2; exit 1; fi`,
+    'if [ $rc -ne 0 ]; then exit $rc; fi',
+  ].join('\n');
+}
+
 function barmanSide(owner: string, b: BarmanHostSpec): Resource[] {
   const T = ['barman'];
   const rs: Resource[] = [];
   for (const s of b.servers) {
     const conf = `/etc/barman.d/${s.backupName}.conf`;
-    const name = shellQuote(s.backupName);
-    const barman = (args: string): string => `runuser -u ${shellQuote(b.user)} -- /usr/bin/barman ${args}`;
     rs.push(
       new CommandResource({
         id: `stop-receive-wal:${s.backupName}`,
@@ -84,14 +110,7 @@ function barmanSide(owner: string, b: BarmanHostSpec): Resource[] {
         needed: (f) => f.sh.trim() === 'ours',
         summary: `stop WAL streaming (barman receive-wal) for ${s.backupName}`,
         details: [`barman receive-wal --stop ${s.backupName}`],
-        run: [
-          `${barman(`receive-wal --stop ${name}`)} >/dev/null 2>&1 || true`,
-          // Bounded wait for the receiver to exit; the server config goes next, so cron cannot restart it.
-          'i=0',
-          `while pgrep -u ${shellQuote(b.user)} -f ${shellQuote(`receive-wal .*${s.backupName}$`)} >/dev/null; do`,
-          '  i=$((i+1)); if [ $i -ge 30 ]; then echo "receive-wal did not stop within 30 s" >&2; exit 1; fi; sleep 1',
-          'done',
-        ].join('\n'),
+        run: stopReceiveWal(b, s.backupName),
         action: 'stop',
       }),
       new FileRemovalResource({ path: conf, markedBy: owner, setAsideTo: `${conf}.detached`, tags: [...T, 'config'] }),

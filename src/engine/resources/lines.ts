@@ -7,7 +7,11 @@ import { attrsDiffer, fileProbe, normMode, parseFileState, writeSnippet } from '
 import { KNOWN_AFTER_APPLY, type MaybeKnown } from './file.js';
 
 export interface LineEntry {
-  /** A line is ours if it starts with (or, for `contains`, includes) this text. */
+  /**
+   * A line is ours if it starts with this text (`prefix`) or, for `contains`, has it as
+   * whole words: bounded by whitespace or the line's ends, so that `host=pg1` is not
+   * found in a line about `host=pg10`.
+   */
   match: string;
   line: MaybeKnown<string>;
   /** What the plan shows instead of the line (secrets masked). */
@@ -42,7 +46,17 @@ export interface LinesSpec {
 }
 
 function isOurs(line: string, match: string, mode: LinesSpec['matchMode']): boolean {
-  return mode === 'prefix' ? line.startsWith(match) : line.includes(match);
+  return mode === 'prefix' ? line.startsWith(match) : containsWords(line, match);
+}
+
+/** Whether `text` occurs in `line` with whitespace or a line end on both sides. */
+export function containsWords(line: string, text: string): boolean {
+  if (text === '') return false;
+  const bounded = (i: number): boolean => i < 0 || i >= line.length || /\s/.test(line.charAt(i));
+  for (let at = line.indexOf(text); at !== -1; at = line.indexOf(text, at + 1)) {
+    if (bounded(at - 1) && bounded(at + text.length)) return true;
+  }
+  return false;
 }
 
 function isForeign(line: string, owner: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editLines } from '../../../src/engine/resources/lines.js';
+import { containsWords, editLines } from '../../../src/engine/resources/lines.js';
 
 describe('editLines', () => {
   it('appends missing lines and keeps every other byte', () => {
@@ -26,5 +26,25 @@ describe('editLines', () => {
   });
   it('creates content for a missing file', () => {
     expect(editLines('', [{ match: 'x', line: 'x1' }], 'prefix', 'bottom')).toBe('x1\n');
+  });
+  it('tells pg1 from pg10 in contains mode: the match is whole words', () => {
+    const tag = (n: string): string => `# tpa-barman:c host=${n}`;
+    const entries = ['pg1', 'pg10', 'pg11'].map((n, i) => ({ match: tag(n), line: `10.0.0.${i + 2} ${n} ${tag(n)}` }));
+    const once = editLines('127.0.0.1 localhost\n', entries, 'contains', 'bottom');
+    expect(once.split('\n').filter((l) => l.includes('tpa-barman'))).toEqual(entries.map((e) => e.line));
+    expect(editLines(once, entries, 'contains', 'bottom')).toBe(once);
+    // The line of pg10 stays when only pg1's entry is managed.
+    expect(editLines(once, [entries[0] as { match: string; line: string }], 'contains', 'bottom')).toBe(once);
+  });
+});
+
+describe('containsWords', () => {
+  it('finds text bounded by whitespace or line ends only', () => {
+    expect(containsWords('a host=pg1', 'host=pg1')).toBe(true);
+    expect(containsWords('a host=pg1 b', 'host=pg1')).toBe(true);
+    expect(containsWords('a host=pg10', 'host=pg1')).toBe(false);
+    expect(containsWords('a xhost=pg1', 'host=pg1')).toBe(false);
+    expect(containsWords('host=pg10 host=pg1', 'host=pg1')).toBe(true);
+    expect(containsWords('anything', '')).toBe(false);
   });
 });
