@@ -107,7 +107,12 @@ function buildResources(
   for (const b of model.barmanHosts) barmanHostResources(b, ctx).forEach((r) => add(b.name, CONFIGURE, r));
   for (const p of model.postgresHosts) postgresHostResources(p, ctx).forEach((r) => add(p.name, CONFIGURE, r));
   for (const b of model.barmanHosts) {
-    for (const s of b.servers) bringUpResources(cluster, model, b, s).forEach((r) => add(b.name, BRING_UP, r));
+    // Step by step across the host's servers (every activation, then all WAL streams at
+    // once, then all first backups at once): each server's bring-up is mostly waiting on
+    // Barman, and the servers are independent of each other.
+    const perServer = b.servers.map((s) => bringUpResources(cluster, model, b, s));
+    const steps = Math.max(0, ...perServer.map((rs) => rs.length));
+    for (let k = 0; k < steps; k++) for (const rs of perServer) if (rs[k]) add(b.name, BRING_UP, rs[k] as Resource);
   }
   return placed;
 }
@@ -453,7 +458,8 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
         // `barman check` creates the server's directories; its failures are expected here.
         `${barman(`check ${name}`)} >/dev/null 2>&1 || true`,
         `out=$(${barman(`receive-wal --create-slot ${name}`)} 2>&1) || printf '%s' "$out" | grep -q 'already exists' || { printf '%s\\n' "$out" >&2; exit 1; }`,
-        `${barman('cron')} >/dev/null 2>&1`,
+        // Another server's step may be running `barman cron` at this moment (its lock): the loop retries.
+        `${barman('cron')} >/dev/null 2>&1 || true`,
         'i=0',
         `until ${barman(`check ${name}`)} 2>/dev/null | grep -q 'receive-wal running: OK'; do`,
         '  i=$((i+1)); if [ $i -ge 45 ]; then echo "receive-wal did not start within 90 s" >&2; ' + barman(`check ${name}`) + ' >&2 || true; exit 1; fi',
@@ -462,6 +468,7 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       ].join('\n'),
       action: 'start',
       slow: true,
+      concurrent: 'wal-streaming',
     }),
     new CommandResource({
       id: `first-backup:${s.backupName}`,
@@ -485,6 +492,7 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       ].join('\n'),
       action: 'run',
       slow: true,
+      concurrent: 'first-backup',
     }),
   ].filter(() => pg !== undefined);
 }

@@ -43,6 +43,12 @@ export interface Change {
   guard?: { path: string; sha256: string };
   /** Long-running (package install, backup): shown with elapsed time. */
   slow?: boolean;
+  /**
+   * Changes next to each other in a host's apply script with the same key run at the
+   * same time (each in its own subshell, its output kept apart); the script waits for
+   * all of them before going on. For independent slow steps, e.g. one per Barman server.
+   */
+  concurrent?: string;
 }
 
 export interface PlanContext {

@@ -95,7 +95,8 @@ export function buildApplyScript(
     `if ! flock -w ${lockWaitSeconds} 9; then printf '%s %s\\n' '@@tpab:${nonce}:locked' "$(cat /var/lock/tpa-barman.holder 2>/dev/null)"; exit ${EXIT_LOCKED}; fi`,
     `printf '%s\\n' ${shellQuote(holder)} > /var/lock/tpa-barman.holder`,
     '_T=$(mktemp) || exit 1',
-    'trap \'rm -f "$_T"\' EXIT',
+    '_G=$(mktemp -d) || exit 1',
+    'trap \'rm -rf "$_T" "$_G"\' EXIT',
   );
   for (const { change } of [...items, ...handlers]) {
     if (!change.guard) continue;
@@ -104,8 +105,7 @@ export function buildApplyScript(
   }
   const sqlItems = items.filter((i) => i.change.sql?.length || i.change.secretSql?.length);
   let sqlDone = false;
-  for (const item of [...items, ...handlers]) {
-    const { index, change } = item;
+  const snippetOf = ({ change }: ApplyItem): string => {
     let snippet = change.sh ?? '';
     if ((change.sql?.length || change.secretSql?.length) && !sqlDone) {
       // All SQL of the host in one transaction at the first SQL change: role changes,
@@ -113,16 +113,44 @@ export function buildApplyScript(
       sqlDone = true;
       snippet = `${sqlSnippet(sqlItems.map((i) => i.change), pg, nonce)}\n${snippet}`;
     }
-    if (!snippet.trim()) snippet = ':';
-    out.push(
-      `printf '%s\\n' '${marker(nonce, 'begin', index)}'`,
-      // 9>&-: daemons started by a step (cron, receive-wal) must not inherit the lock.
-      `( set -e\n${snippet}\n) >"$_T" 2>&1 </dev/null 9>&-; _rc=$?`,
-      `base64 -w0 "$_T"; printf '\\n%s:%s\\n' '${marker(nonce, 'end', index)}' "$_rc"`,
-      `[ "$_rc" -eq 0 ] || exit 1`,
-    );
+    return snippet.trim() ? snippet : ':';
+  };
+  const report = (index: number, file: string): string =>
+    `printf '%s\\n' '${marker(nonce, 'begin', index)}'; base64 -w0 ${file}; printf '\\n%s:%s\\n' '${marker(nonce, 'end', index)}' "$_rc"`;
+  for (const group of concurrentGroups([...items, ...handlers])) {
+    if (group.length === 1) {
+      const item = group[0] as ApplyItem;
+      out.push(
+        `printf '%s\\n' '${marker(nonce, 'begin', item.index)}'`,
+        // 9>&-: daemons started by a step (cron, receive-wal) must not inherit the lock.
+        `( set -e\n${snippetOf(item)}\n) >"$_T" 2>&1 </dev/null 9>&-; _rc=$?`,
+        `base64 -w0 "$_T"; printf '\\n%s:%s\\n' '${marker(nonce, 'end', item.index)}' "$_rc"`,
+        `[ "$_rc" -eq 0 ] || exit 1`,
+      );
+      continue;
+    }
+    // Started together, each with its own output file; reported in order once all ended.
+    out.push('_fail=0');
+    group.forEach((item, k) => out.push(`( set -e\n${snippetOf(item)}\n) >"$_G/${k}" 2>&1 </dev/null 9>&- &\n_p${k}=$!`));
+    group.forEach((item, k) => out.push(`wait "$_p${k}"; _rc=$?`, report(item.index, `"$_G/${k}"`), `[ "$_rc" -eq 0 ] || _fail=1`));
+    out.push('[ "$_fail" -eq 0 ] || exit 1');
   }
   return out.join('\n') + '\n';
+}
+
+/** Runs of neighbouring items with the same `concurrent` key (and no SQL); every other item alone. */
+export function concurrentGroups(items: ApplyItem[]): ApplyItem[][] {
+  const groups: ApplyItem[][] = [];
+  let key: string | undefined;
+  for (const item of items) {
+    const c = item.change;
+    const k = c.sql?.length || c.secretSql?.length ? undefined : c.concurrent;
+    const last = groups[groups.length - 1];
+    if (k !== undefined && k === key && last) last.push(item);
+    else groups.push([item]);
+    key = k;
+  }
+  return groups;
 }
 
 function sqlSnippet(changes: Change[], pg: PgAccess | undefined, nonce: string): string {

@@ -17,6 +17,8 @@ export interface CommandSpec {
   probeHost?: string;
   notify?: string[];
   slow?: boolean;
+  /** See Change.concurrent: neighbouring commands with the same key run at the same time. */
+  concurrent?: string;
 }
 
 export class CommandResource implements Resource {
@@ -44,6 +46,7 @@ export class CommandResource implements Resource {
       sh: this.spec.run,
       notify: this.spec.notify,
       slow: this.spec.slow,
+      concurrent: this.spec.concurrent,
     };
   }
 }

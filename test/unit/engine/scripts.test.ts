@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildFactsScript, newNonce, parseFacts, parseApply, buildApplyScript } from '../../../src/engine/scripts.js';
+import { buildFactsScript, concurrentGroups, newNonce, parseFacts, parseApply, buildApplyScript } from '../../../src/engine/scripts.js';
 import { REMOTE_RUNTIME } from '../../../src/engine/remote-runtime.js';
 
 describe('batched scripts', () => {
@@ -80,5 +80,54 @@ describe('batched scripts', () => {
     }
     expect(code).toBe(76);
     expect(execFileSync('cat', [`${dir}/g`], { encoding: 'utf8' })).toBe('other\n');
+  });
+
+  it('runs neighbouring changes with the same concurrent key at once, reports each, then stops on a failure', () => {
+    const nonce = newNonce();
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    // Each waits (bounded) for the other's file: they can only both succeed if they overlap.
+    const meet = (me: string, other: string): string =>
+      `touch ${dir}/${me}; i=0; while [ ! -e ${dir}/${other} ]; do i=$((i+1)); [ $i -lt 50 ] || exit 9; sleep 0.1; done; echo ${me} met ${other}`;
+    const script = buildApplyScript(
+      [
+        { index: 0, change: { action: 'run', summary: 'a', sh: meet('a', 'b'), concurrent: 'g' } },
+        { index: 1, change: { action: 'run', summary: 'b', sh: meet('b', 'a'), concurrent: 'g' } },
+        { index: 2, change: { action: 'run', summary: 'c', sh: 'echo c-broken >&2; false', concurrent: 'h' } },
+        { index: 3, change: { action: 'run', summary: 'd', sh: 'echo d', concurrent: 'h' } },
+        { index: 4, change: { action: 'run', summary: 'e', sh: `touch ${dir}/e` } },
+      ],
+      [],
+      undefined,
+      nonce,
+      'test',
+      5,
+    ).replace(/\/var\/lock/g, dir);
+    let out = '';
+    let code = 0;
+    try {
+      out = execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
+    } catch (e) {
+      out = (e as { stdout: string }).stdout;
+      code = (e as { status: number }).status;
+    }
+    const parsed = parseApply(out, nonce);
+    expect(parsed.results.get(0)).toEqual({ code: 0, output: 'a met b\n' });
+    expect(parsed.results.get(1)).toEqual({ code: 0, output: 'b met a\n' });
+    expect(parsed.results.get(2)?.code).not.toBe(0);
+    expect(parsed.results.get(2)?.output).toBe('c-broken\n');
+    // The rest of a group still runs and is reported; what follows the group does not run.
+    expect(parsed.results.get(3)).toEqual({ code: 0, output: 'd\n' });
+    expect(parsed.results.has(4)).toBe(false);
+    expect(code).toBe(1);
+    expect(execFileSync('ls', ['-A', dir], { encoding: 'utf8' }).split('\n')).not.toContain('e');
+  });
+
+  it('groups only neighbours with the same key, and never SQL changes', () => {
+    const item = (index: number, concurrent?: string, sql?: string[]): { index: number; change: { action: 'run'; summary: string; concurrent?: string; sql?: string[] } } => ({
+      index,
+      change: { action: 'run', summary: String(index), concurrent, sql },
+    });
+    const groups = concurrentGroups([item(0, 'x'), item(1, 'x'), item(2), item(3, 'x'), item(4, 'x', ['SELECT 1']), item(5, 'x'), item(6, 'y')]);
+    expect(groups.map((g) => g.map((i) => i.index))).toEqual([[0, 1], [2], [3], [4], [5], [6]]);
   });
 });
