@@ -21,7 +21,7 @@ import { quoteLiteral } from '../../src/postgres/sql.js';
 import { shellQuote } from '../../src/util/shell.js';
 import { markerText } from '../../src/engine/ownership.js';
 import { SamePostgresMajorCheck } from './shared-checks.js';
-import { discoveryScript, parseDiscovery, type HostDiscovery } from './discovery.js';
+import { discoveryProbe, parseDiscovery, type HostDiscovery } from './discovery.js';
 import { barmanRoleGrants } from './grants.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 import { barmanConf, barmanHomeOk, globalCronFile, pgHbaLines, serverConf, serverCronFile } from './templates/index.js';
@@ -80,7 +80,7 @@ export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: Barma
     phases: PHASES,
     discover: (host) => {
       const pg = pgByName.get(host);
-      return discoveryScript(Boolean(pg), pg?.user ?? 'postgres', pg?.port ?? 5432);
+      return discoveryProbe(Boolean(pg), pg?.user ?? 'postgres');
     },
     build: (discovered) => {
       const disc = new Map<string, HostDiscovery>();

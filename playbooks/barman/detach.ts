@@ -16,7 +16,7 @@ import { FileRemovalResource } from '../../src/engine/resources/file-removal.js'
 import { LineRemovalResource } from '../../src/engine/resources/lines.js';
 import { PgSlotAbsentResource } from '../../src/engine/resources/postgres-slot.js';
 import { shellQuote } from '../../src/util/shell.js';
-import { discoveryScript, parseDiscovery } from './discovery.js';
+import { discoveryProbe, parseDiscovery } from './discovery.js';
 import { pgpassClaim } from './deploy.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 
@@ -53,7 +53,7 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
     phases: DETACH_PHASES,
     discover: (host) => {
       const pg = affectedPg.find((p) => p.name === host);
-      return pg ? discoveryScript(true, pg.user, pg.port) : undefined;
+      return pg ? discoveryProbe(true, pg.user) : undefined;
     },
     build: (discovered) => {
       const placed: Placed[] = [];

@@ -1,6 +1,6 @@
 // What a playbook hands the runner: hosts to reach and resources placed in phases.
 import type { SshTarget } from '../transport/connection.js';
-import type { Change, Placed } from './resource.js';
+import type { Change, Placed, ProbeSpec } from './resource.js';
 import type { PgAccess } from './scripts.js';
 
 export interface HostTarget {
@@ -16,10 +16,12 @@ export interface Play {
   /** Phase names, index = phase number; a phase starts after the previous one ended everywhere. */
   phases: string[];
   /**
-   * Optional read-only discovery script per host (host keys, versions, ...), run once
-   * before the resources are built, for desired state that depends on other hosts.
+   * Optional read-only discovery probe per host (host keys, versions, settings), run once
+   * before the resources are built, for desired state that depends on other hosts. What
+   * `build` gets for a host is the probe's shell output, then, when it has SQL, a line
+   * `@@sql` and the SQL's result (see discoveryText): the SQL shares the host's one psql.
    */
-  discover?: (host: string) => string | undefined;
+  discover?: (host: string) => ProbeSpec | undefined;
   /** Build the resources, given what discovery printed on each host. */
   build: (discovered: ReadonlyMap<string, string>) => Placed[];
 }

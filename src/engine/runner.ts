@@ -7,7 +7,7 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { HostConnection, type ConnectionCounters, type ConnectOptions } from '../transport/connection.js';
 import type { HostTarget, Play, ResourceResult } from './play.js';
 import type { Conflict } from './ownership.js';
-import type { Change, Fact, Placed } from './resource.js';
+import type { Change, Fact, Placed, ProbeSpec } from './resource.js';
 import { EXIT_LOCKED, EXIT_STALE, buildApplyScript, buildFactsScript, newNonce, parseApply, parseFacts, type ApplyItem } from './scripts.js';
 import { hostSelected, resourceSelected, type Selection } from './selection.js';
 
@@ -37,6 +37,13 @@ export interface DiscoveryCache {
   load(): ReadonlyMap<string, string> | undefined;
   /** Called with fresh outputs after a run that read them (never in plan mode's caller's way: it decides). */
   save(outputs: ReadonlyMap<string, string>): void;
+}
+
+/** What a play's build gets for a host's discovery: the shell output, then the SQL's under `@@sql`. */
+export function discoveryText(fact: Fact, probe: ProbeSpec): string {
+  if (probe.sql === undefined) return fact.sh;
+  const sh = fact.sh === '' || fact.sh.endsWith('\n') ? fact.sh : `${fact.sh}\n`;
+  return `${sh}@@sql\n${fact.sql ?? ''}\n`;
 }
 
 /** Index of the discovery pseudo-probe in a host's facts script (never a resource index). */
@@ -214,12 +221,12 @@ class PlayRun {
     const cache = this.opts.discoveryCache?.load();
     const discover = this.play.discover;
     if (!cache || !discover) return false;
-    const scripts = new Map<string, string>();
+    const scripts = new Map<string, ProbeSpec>();
     for (const h of this.play.hosts) {
-      const script = discover(h.name);
-      if (script === undefined) continue;
+      const probe = discover(h.name);
+      if (probe === undefined) continue;
       if (!cache.has(h.name)) return false;
-      scripts.set(h.name, script);
+      scripts.set(h.name, probe);
     }
     this.resources = this.play.build(cache);
     const fresh = new Map<string, string>();
@@ -243,14 +250,17 @@ class PlayRun {
       await Promise.all(
         this.play.hosts.map((h) =>
           this.limit(async () => {
-            const script = this.play.discover?.(h.name);
+            const probe = this.play.discover?.(h.name);
             const conn = this.conns.get(h.name);
-            if (!script || !conn) return;
+            if (!probe || !conn) return;
             const rep = this.reports.get(h.name);
             if (rep) rep.execs++;
             try {
+              const nonce = newNonce();
+              const script = buildFactsScript([{ index: DISCOVERY_PROBE, spec: probe }], this.host(h.name).pg, nonce);
               const res = await this.runScript(h.name, conn, script, { readOnly: true, label: 'discover', timeoutMs: 120_000 });
-              discovered.set(h.name, res.stdout);
+              const fact = parseFacts(res.stdout, nonce, [DISCOVERY_PROBE]).get(DISCOVERY_PROBE);
+              if (fact) discovered.set(h.name, discoveryText(fact, probe));
             } catch (err) {
               this.failed = true;
               if (err instanceof UnreachableError) this.unreachable = true;
@@ -323,7 +333,7 @@ class PlayRun {
    * Gather facts for the given resources: one read-only exec per probing host. With
    * `discovery`, each host's discovery script runs in the same exec, its output kept.
    */
-  private async gather(indexes: number[], discovery?: { scripts: ReadonlyMap<string, string>; outputs: Map<string, string> }): Promise<void> {
+  private async gather(indexes: number[], discovery?: { scripts: ReadonlyMap<string, ProbeSpec>; outputs: Map<string, string> }): Promise<void> {
     const byHost = new Map<string, number[]>();
     for (const i of indexes) {
       const p = this.resources[i];
@@ -338,15 +348,15 @@ class PlayRun {
           if (!conn) return;
           const nonce = newNonce();
           const probes = idx.map((i) => ({ index: i, spec: this.resources[i]?.resource.probe() ?? {} }));
-          const discoverScript = discovery?.scripts.get(hostName);
-          if (discoverScript !== undefined) probes.unshift({ index: DISCOVERY_PROBE, spec: { sh: discoverScript } });
+          const discoverProbe = discovery?.scripts.get(hostName);
+          if (discoverProbe !== undefined) probes.unshift({ index: DISCOVERY_PROBE, spec: discoverProbe });
           const script = buildFactsScript(probes, this.host(hostName).pg, nonce);
           const rep = this.reports.get(hostName);
           if (rep) rep.execs++;
           try {
             const res = await this.runScript(hostName, conn, script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
-            for (const [i, f] of parseFacts(res.stdout, nonce, discoverScript === undefined ? idx : [DISCOVERY_PROBE, ...idx])) {
-              if (i === DISCOVERY_PROBE) discovery?.outputs.set(hostName, f.sh);
+            for (const [i, f] of parseFacts(res.stdout, nonce, discoverProbe === undefined ? idx : [DISCOVERY_PROBE, ...idx])) {
+              if (i === DISCOVERY_PROBE && discoverProbe) discovery?.outputs.set(hostName, discoveryText(f, discoverProbe));
               else this.facts.set(i, f);
             }
           } catch (err) {
