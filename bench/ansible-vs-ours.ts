@@ -359,8 +359,15 @@ async function benchSize(n: number, cells: Cell[], previous: Cell[], version: st
   let current: Cell | undefined;
   /** The cell to work on for a scenario: new, or an unfinished one of an earlier invocation; undefined when there is nothing to do. */
   const take = (scenario: Scenario): Cell | undefined => {
-    if (!SCENARIOS.includes(scenario)) return undefined;
     const p = previous.find((c) => c.n === n && c.scenario === scenario);
+    if (!SCENARIOS.includes(scenario)) {
+      // Not measured now, but an earlier invocation's cell (even an unfinished one) stays in the table.
+      if (p) {
+        cells.push(p);
+        log(`N=${n}, ${SCENARIO_TITLE[scenario]}: kept as it is (${p.runs.length} of ${2 * RUNS} runs), from ${p.at} (BENCH_RESUME=1; not in SCENARIOS)`);
+      }
+      return undefined;
+    }
     if (p) {
       cells.push(p);
       log(`N=${n}, ${SCENARIO_TITLE[scenario]}: ${p.done ? 'kept' : `resumed (${p.runs.length} of ${2 * RUNS} runs done)`}, from ${p.at} (BENCH_RESUME=1)`);
