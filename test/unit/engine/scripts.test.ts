@@ -1,7 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildFactsScript, concurrentGroups, newNonce, parseFacts, parseApply, buildApplyScript } from '../../../src/engine/scripts.js';
+import { buildFactsScript, concurrentGroups, newNonce, parseFacts, parseApply, buildApplyScript, type ApplyItem } from '../../../src/engine/scripts.js';
 import { REMOTE_RUNTIME } from '../../../src/engine/remote-runtime.js';
+
+/** Builds a host's apply script (its lock under `dir`, not /var/lock), runs it with sh: stdout and exit code. */
+function runApply(items: ApplyItem[], dir: string, nonce: string): { out: string; code: number } {
+  const script = buildApplyScript(items, [], undefined, nonce, 'test', 5).replace(/\/var\/lock/g, dir);
+  try {
+    return { out: execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' }), code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; status: number };
+    return { out: err.stdout, code: err.status };
+  }
+}
 
 describe('batched scripts', () => {
   it('frames probe output so binary and marker-like content survive', () => {
@@ -35,24 +46,15 @@ describe('batched scripts', () => {
   it('apply script stops at the first failing change and reports each result', () => {
     const nonce = newNonce();
     const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
-    const script = buildApplyScript(
+    const { out } = runApply(
       [
         { index: 1, change: { action: 'run', summary: 'one', sh: 'echo one' } },
         { index: 2, change: { action: 'run', summary: 'two', sh: 'echo broken >&2; false' } },
         { index: 5, change: { action: 'run', summary: 'three', sh: `touch ${dir}/three` } },
       ],
-      [],
-      undefined,
+      dir,
       nonce,
-      'test',
-      5,
-    ).replace(/\/var\/lock/g, dir);
-    let out = '';
-    try {
-      execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
-    } catch (e) {
-      out = (e as { stdout: string }).stdout;
-    }
+    );
     const parsed = parseApply(out, nonce);
     expect(parsed.results.get(1)).toEqual({ code: 0, output: 'one\n' });
     expect(parsed.results.get(2)?.code).not.toBe(0);
@@ -64,20 +66,7 @@ describe('batched scripts', () => {
     const nonce = newNonce();
     const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
     execFileSync('sh', ['-c', `echo other > ${dir}/g`]);
-    const script = buildApplyScript(
-      [{ index: 0, change: { action: 'update', summary: 'x', sh: `echo ours > ${dir}/g`, guard: { path: `${dir}/g`, sha256: '-' } } }],
-      [],
-      undefined,
-      nonce,
-      'test',
-      5,
-    ).replace(/\/var\/lock/g, dir);
-    let code = 0;
-    try {
-      execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
-    } catch (e) {
-      code = (e as { status: number }).status;
-    }
+    const { code } = runApply([{ index: 0, change: { action: 'update', summary: 'x', sh: `echo ours > ${dir}/g`, guard: { path: `${dir}/g`, sha256: '-' } } }], dir, nonce);
     expect(code).toBe(76);
     expect(execFileSync('cat', [`${dir}/g`], { encoding: 'utf8' })).toBe('other\n');
   });
@@ -88,7 +77,7 @@ describe('batched scripts', () => {
     // Each waits (bounded) for the other's file: they can only both succeed if they overlap.
     const meet = (me: string, other: string): string =>
       `touch ${dir}/${me}; i=0; while [ ! -e ${dir}/${other} ]; do i=$((i+1)); [ $i -lt 50 ] || exit 9; sleep 0.1; done; echo ${me} met ${other}`;
-    const script = buildApplyScript(
+    const { out, code } = runApply(
       [
         { index: 0, change: { action: 'run', summary: 'a', sh: meet('a', 'b'), concurrent: 'g' } },
         { index: 1, change: { action: 'run', summary: 'b', sh: meet('b', 'a'), concurrent: 'g' } },
@@ -96,20 +85,9 @@ describe('batched scripts', () => {
         { index: 3, change: { action: 'run', summary: 'd', sh: 'echo d', concurrent: 'h' } },
         { index: 4, change: { action: 'run', summary: 'e', sh: `touch ${dir}/e` } },
       ],
-      [],
-      undefined,
+      dir,
       nonce,
-      'test',
-      5,
-    ).replace(/\/var\/lock/g, dir);
-    let out = '';
-    let code = 0;
-    try {
-      out = execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
-    } catch (e) {
-      out = (e as { stdout: string }).stdout;
-      code = (e as { status: number }).status;
-    }
+    );
     const parsed = parseApply(out, nonce);
     expect(parsed.results.get(0)).toEqual({ code: 0, output: 'a met b\n' });
     expect(parsed.results.get(1)).toEqual({ code: 0, output: 'b met a\n' });
