@@ -17,7 +17,7 @@
 // BENCH_KEEP_LABS=1 (leave the labs up), BENCH_QUIET_PCT (default 40: wait until both
 // cores were less busy than this over 2 s before a run, at most BENCH_SETTLE_S = 30 s),
 // BENCH_RESUME=1 (continue an interrupted invocation with the same RUNS, strategy and
-// tpa-barman commit: its runs are kept, one JSON line per cell in
+// measured code — a later commit that changes only docs, tests or results keeps it: its runs are kept, one JSON line per cell in
 // labs/bench-avo-cells.jsonl, and the reference digests in labs/bench-avo-reference-N.json).
 // Output: a markdown table on stdout, also written to bench/results/ansible-vs-tpa-barman.md.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -111,7 +111,7 @@ function versions(): Record<string, string> {
   })();
   let commit = 'unknown';
   try {
-    commit = sh(`cd ${root} && git rev-parse --short HEAD`) + (sh(`cd ${root} && git status --porcelain -- src playbooks | head -n1`) ? ' + uncommitted changes in src/ or playbooks/' : '');
+    commit = sh(`cd ${root} && git rev-parse --short HEAD`) + (sh(`cd ${root} && git status --porcelain -- ${MEASURED_PATHS.join(' ')} | head -n1`) ? ' + uncommitted changes in measured code' : '');
   } catch {
     // not a git checkout
   }
@@ -124,6 +124,23 @@ function versions(): Record<string, string> {
     ours: `${pkg.version} (${commit})`,
     cpu: readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU',
   };
+}
+
+/**
+ * What a cell measured: tpa-barman's engine and playbook, the Ansible playbook, the lab and
+ * the bench's own measuring code. A commit that changes none of these (README, results,
+ * tests, this file's report) measures the same thing, so its cells can be kept on resume.
+ */
+const MEASURED_PATHS = ['src', 'playbooks', 'package-lock.json', 'docker', 'bench/ansible', 'bench/avo-digest.ts', 'bench/avo-inventory.ts', 'bench/avo-lab.ts', 'bench/avo-measure.ts'];
+
+/** True when two version strings ("0.1.0 (abc1234)") name commits with the same measured code and no uncommitted changes. */
+function sameMeasuredCode(a: string, b: string): boolean {
+  if (a === b) return !a.includes('uncommitted');
+  const commit = (v: string): string | undefined => /^[^ ]+ \(([0-9a-f]{7,40})\)$/.exec(v)?.[1];
+  const ca = commit(a);
+  const cb = commit(b);
+  if (!ca || !cb) return false;
+  return spawnSync('git', ['-C', root, 'diff', '--quiet', ca, cb, '--', ...MEASURED_PATHS]).status === 0;
 }
 
 // ------------------------------------------------------------------- runs ----
@@ -569,7 +586,7 @@ function report(cells: Cell[], v: Record<string, string>, started: number): stri
     '',
     `Measured from ${[...cells.map((c) => c.at), new Date(started).toISOString()].sort()[0]} by \`npm run bench\` (bench/ansible-vs-ours.ts), ${RUNS} runs per tool and cell, tools alternating; this invocation took ${Math.round((Date.now() - started) / 60000)} min${cells.some((c) => c.at < new Date(started).toISOString()) ? ' (cells measured by an earlier, interrupted invocation were kept: BENCH_RESUME=1)' : ''}.`,
     `Machine: ${v.cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; every host is a Docker container on the same machine (controller and targets share the 2 cores), shared with other engineers' test labs: the load before each run is recorded.`,
-    `Versions: tpa-barman ${[...new Set(cells.map((c) => c.version))].join('; ') || v.ours}, Node ${v.node}; ${v.ansible} (Python ${v.python}), community.postgresql ${v.collection}, ansible.posix and community.general from Debian's \`ansible\` package.`,
+    `Versions: tpa-barman ${[...new Set(cells.map((c) => c.version))].join('; ') || v.ours}${new Set(cells.map((c) => c.version)).size > 1 ? ` (commits with identical ${MEASURED_PATHS.join(', ')})` : ''}, Node ${v.node}; ${v.ansible} (Python ${v.python}), community.postgresql ${v.collection}, ansible.posix and community.general from Debian's \`ansible\` package.`,
     '',
     ...table(cells),
     '',
@@ -624,8 +641,8 @@ async function main(): Promise<void> {
     for (const line of readFileSync(STATE, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       const c = JSON.parse(line) as Cell;
-      // Only cells measured the same way: same tpa-barman, strategy and number of runs.
-      if (c.version === v.ours && c.strategy === STRATEGY && c.runsPerTool === RUNS) previous.push(c);
+      // Only cells measured the same way: the same measured code, strategy and number of runs.
+      if (sameMeasuredCode(c.version, v.ours) && c.strategy === STRATEGY && c.runsPerTool === RUNS) previous.push(c);
     }
   }
   const save = (): void => {
