@@ -2,8 +2,8 @@
 // unknown keys are accepted at the top level and in cluster_vars/vars (TPA configs carry
 // many settings for other roles) but not on instances, where TPA rejects them too.
 // `description` doubles as the hint shown when a value is rejected.
-import { isIP } from 'node:net';
-import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
+import { validate as generatedValidate } from './config-validator.generated.js';
 
 export const INSTANCE_KEYS = [
   'Name',
@@ -66,7 +66,7 @@ const instanceProperties: Record<string, SchemaObject> = {
 
 const { Name: _name, node: _node, ...defaultable } = instanceProperties;
 
-const CONFIG_SCHEMA: SchemaObject = {
+export const CONFIG_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['cluster_name', 'instances'],
   properties: {
@@ -111,23 +111,12 @@ const CONFIG_SCHEMA: SchemaObject = {
   description: 'a mapping',
 };
 
-let compiled: ValidateFunction | undefined;
-
-/** The compiled validator (compiled once per process: ajv compilation is the slow part). */
+/**
+ * The validator: CONFIG_SCHEMA compiled ahead of time (config-validator.generated.ts,
+ * rewritten by `npm run gen:validator`), so no run pays for ajv's compiler.
+ */
 export function configValidator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      allowUnionTypes: true,
-      coerceTypes: false,
-      useDefaults: false,
-      verbose: true,
-    });
-    ajv.addFormat('ip', { type: 'string', validate: (s: string) => isIP(s) !== 0 });
-    compiled = ajv.compile(CONFIG_SCHEMA);
-  }
-  return compiled;
+  return generatedValidate as unknown as ValidateFunction;
 }
 
 export type SchemaError = ErrorObject;
