@@ -65,7 +65,10 @@ export function patternsMatch(patterns: string, name: string): boolean {
   for (const p of patterns.split(',')) {
     const negated = p.startsWith('!');
     const glob = negated ? p.slice(1) : p;
-    if (globToRegExp(glob).test(name)) {
+    // Most entries are plain names or addresses: compare them without building a RegExp
+    // (every connection checks every entry of the file).
+    const hit = /[*?]/.test(glob) ? globToRegExp(glob).test(name) : glob.toLowerCase() === name.toLowerCase();
+    if (hit) {
       if (negated) return false;
       matched = true;
     }

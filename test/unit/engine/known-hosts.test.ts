@@ -47,6 +47,13 @@ describe('known_hosts', () => {
     expect(patternsMatch('pg*,!pg9', 'pg9')).toBe(false);
     expect(patternsMatch('a,b,c', 'b')).toBe(true);
     expect(patternsMatch('a?', 'ab')).toBe(true);
+    // Plain names (compared without a RegExp): whole, case-insensitive, dots literal.
+    expect(patternsMatch('PG1.Example.com', 'pg1.example.com')).toBe(true);
+    expect(patternsMatch('pg1', 'pg10')).toBe(false);
+    expect(patternsMatch('10.0.0.1', '10.0.0.10')).toBe(false);
+    expect(patternsMatch('10.0.0.1', '10a0b0c1')).toBe(false);
+    expect(patternsMatch('[10.0.0.1]:2222', '[10.0.0.1]:2222')).toBe(true);
+    expect(patternsMatch('!10.0.0.1,10.0.0.*', '10.0.0.1')).toBe(false);
   });
   it('refuses revoked keys even if also listed as known', () => {
     const e = parseKnownHosts(`@revoked * ssh-ed25519 ${A.toString('base64')}\n10.0.0.1 ssh-ed25519 ${A.toString('base64')}\n`, 'k');
