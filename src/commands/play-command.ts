@@ -4,6 +4,8 @@
 import { hostname } from 'node:os';
 import type { ClusterSpec } from '../config/types.js';
 import { fileDiscoveryCache } from '../controller/discovery-cache.js';
+import { fileScramMemo } from '../controller/scram-memo.js';
+import { useScramMatchMemo } from '../postgres/scram.js';
 import type { Play } from '../engine/play.js';
 import { runPlay, type RunResult } from '../engine/runner.js';
 import { ExitCode } from '../exit-codes.js';
@@ -42,6 +44,8 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
   const colors = makeColors(o.err, flags.color);
   const reporterOpts = { out: o.err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode };
   log?.info({ cluster: cluster.name, play: play.name, mode: flags.mode, hosts: play.hosts.map((h) => h.name) }, 'run started');
+  const scramMemo = fileScramMemo(cluster.dir, flags.mode === 'apply');
+  useScramMatchMemo(scramMemo);
   const result: RunResult = await runPlay(play, {
     mode: flags.mode,
     forks: defaultForks(play.hosts.length, flags),
@@ -55,6 +59,8 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
     overrides: o.overrides,
     discoveryCache: fileDiscoveryCache(cluster.dir, play.name, flags.mode === 'apply'),
   });
+  useScramMatchMemo(undefined);
+  scramMemo.save();
   for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
   for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');
   for (const k of result.conflicts) log?.warn({ host: k.host, id: k.id, conflict: k.message }, 'conflict');

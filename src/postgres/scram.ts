@@ -329,8 +329,35 @@ export function parseScramVerifier(text: string): ScramVerifier | null {
 export function scramVerifierMatches(verifier: string, password: string): boolean {
   const v = parseScramVerifier(verifier);
   if (v === null) return false;
+  const key = matchMemo ? scramMatchKey(verifier, password) : '';
+  if (matchMemo?.has(key)) return true;
   const { storedKey, serverKey } = scramKeys(password, v.salt, v.iterations);
-  return timingSafeEqual(storedKey, v.storedKey) && timingSafeEqual(serverKey, v.serverKey);
+  const matches = timingSafeEqual(storedKey, v.storedKey) && timingSafeEqual(serverKey, v.serverKey);
+  if (matches) matchMemo?.add(key);
+  return matches;
+}
+
+/** Verifier/password pairs proven to match, by scramMatchKey(). */
+export interface ScramMatchMemo {
+  has(key: string): boolean;
+  add(key: string): void;
+}
+
+let matchMemo: ScramMatchMemo | undefined;
+
+/**
+ * Install (or remove) a process-wide memo of proven matches, which the caller keeps
+ * across runs: every host has its own salt, so each role on each host costs a PBKDF2
+ * (about 1 ms) per run; pairs proven before are not computed again. Only matches are
+ * remembered, so a changed password or verifier is always computed.
+ */
+export function useScramMatchMemo(memo: ScramMatchMemo | undefined): void {
+  matchMemo = memo;
+}
+
+/** The memo's key: HMAC-SHA-256 keyed by the password over the verifier; it reveals neither. */
+export function scramMatchKey(verifier: string, password: string): string {
+  return createHmac('sha256', password).update(verifier).digest('hex');
 }
 
 /** TPA's alphabet (lib/tpaexec/password.py): letters, digits and `!@#%^&*()_+`. */
