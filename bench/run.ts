@@ -4,13 +4,14 @@
 //   ansible-vs-ours   the Barman deploy, tpa-barman vs Ansible 2.14 (issue #10):
 //                     first deploy, no-op, plan after drift on 1, 8 and 32 hosts
 //                     (RUNS=, SIZES=, SCENARIOS=, ANSIBLE_STRATEGY=; see that file)
+//   controller-cpu    tpa-barman alone: controller CPU per host, no-op and plan, 1/8/32 hosts
 // BENCHES=name,name runs only those (default: all).
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['inventory-500', 'engine-noop', 'ansible-vs-ours'];
+const all = ['inventory-500', 'engine-noop', 'ansible-vs-ours', 'controller-cpu'];
 const chosen = (process.env.BENCHES ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const b of chosen) {
   if (!all.includes(b)) throw new Error(`unknown benchmark ${b} (one of ${all.join(', ')})`);
