@@ -29,6 +29,7 @@ import { compareDigests, digestLab, type HostDigest } from './avo-digest.js';
 import { writeInventory } from './avo-inventory.js';
 import { barmanCount, execAll, labDown, labUp, sshdCounts, targetCpuMs, type Lab, type LabHost } from './avo-lab.js';
 import { measure, settle, type LoadRecord, type Measured } from './avo-measure.js';
+import { median } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ansibleDir = join(root, 'bench', 'ansible');
@@ -213,13 +214,6 @@ async function runTool(lab: Lab, inventory: string, hosts: number, tool: Tool, m
 
 function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return 0;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 class Failure extends Error {}

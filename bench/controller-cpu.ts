@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { barmanCount, labDown, labUp } from './avo-lab.js';
 import { measure, settle, type Measured } from './avo-measure.js';
+import { median } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'src', 'cli.js');
@@ -33,11 +34,6 @@ interface Row {
 }
 
 const log = (s: string): void => void process.stderr.write(`controller-cpu: ${s}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
 
 async function run(dir: string, mode: Mode): Promise<Measured> {
   const m = await measure(['node', cli, mode, dir, '--skip-tags', 'first-backup', '--json'], { timeoutMs: 900_000, env: { ...process.env, NO_COLOR: '1' } });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { resolveBarman } from '../playbooks/barman/inventory.js';
 import { inventoryDocument, inventoryText } from '../src/commands/inventory.js';
 import { loadCluster } from '../src/config/load.js';
+import { median } from './stats.js';
 
 const INSTANCES = 500;
 const BARMAN_HOSTS = 10;
@@ -37,12 +38,6 @@ export function bigConfig(): string {
     if (i % 3 === 0) lines.push(`  upstream: pg-${i - 1}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -2,12 +2,12 @@
 // kept in <cluster>/.tpa-barman/discovery-<play>.json. With it a run reads discovery and
 // facts in one exec per host; a stale entry only costs a second exec, never a wrong plan
 // (the runner compares it with the fresh output of the same run). Plans never write it.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { DiscoveryCache } from '../engine/runner.js';
+import { stateFilePath, writeStateFile } from './state-file.js';
 
 export function discoveryCachePath(clusterDir: string, play: string): string {
-  return join(clusterDir, '.tpa-barman', `discovery-${play}.json`);
+  return stateFilePath(clusterDir, `discovery-${play}.json`);
 }
 
 export function fileDiscoveryCache(clusterDir: string, play: string, writable: boolean): DiscoveryCache {
@@ -26,10 +26,7 @@ export function fileDiscoveryCache(clusterDir: string, play: string, writable: b
     },
     save(outputs) {
       if (!writable) return;
-      mkdirSync(join(clusterDir, '.tpa-barman'), { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify(Object.fromEntries(outputs), null, 1)}\n`, { mode: 0o600 });
-      renameSync(tmp, path);
+      writeStateFile(clusterDir, `discovery-${play}.json`, `${JSON.stringify(Object.fromEntries(outputs), null, 1)}\n`);
     },
   };
 }

@@ -3,9 +3,9 @@
 // a re-deploy then checks each role's password on each host without a PBKDF2. Plans
 // read it and never write it. Only the pairs a run used are written back, so entries
 // of changed passwords and removed hosts fall away.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ScramMatchMemo } from '../postgres/scram.js';
+import { stateFilePath, writeStateFile } from './state-file.js';
 
 export interface FileScramMemo extends ScramMatchMemo {
   /** Write the pairs this run used, if that set differs from the file's (apply mode only). */
@@ -13,7 +13,7 @@ export interface FileScramMemo extends ScramMatchMemo {
 }
 
 export function scramMemoPath(clusterDir: string): string {
-  return join(clusterDir, '.tpa-barman', 'scram-verified');
+  return stateFilePath(clusterDir, 'scram-verified');
 }
 
 export function fileScramMemo(clusterDir: string, writable: boolean): FileScramMemo {
@@ -37,10 +37,7 @@ export function fileScramMemo(clusterDir: string, writable: boolean): FileScramM
     save() {
       if (!writable || used.size === 0) return;
       if (used.size === loaded.size && [...used].every((k) => loaded.has(k))) return;
-      mkdirSync(join(clusterDir, '.tpa-barman'), { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, [...used].sort().map((k) => `${k}\n`).join(''), { mode: 0o600 });
-      renameSync(tmp, path);
+      writeStateFile(clusterDir, 'scram-verified', [...used].sort().map((k) => `${k}\n`).join(''));
     },
   };
 }
