@@ -418,6 +418,12 @@ async function benchSize(n: number, cells: Cell[], previous: Cell[], version: st
     gate(c, cmp.equal, cmp.equal ? `${what}: digests equal on all ${d.size} hosts` : `${what}: digest differs on ${cmp.differing.join(', ')}\n${cmp.excerpt}`);
     return d;
   };
+  /** Converge the lab with tpa-barman, untimed, and check the digest. */
+  const convergeWithOurs = async (c: Cell, what: string): Promise<void> => {
+    const r = spawnSync('node', [cli, 'deploy', dir, '--skip-tags', 'first-backup'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    if (r.status !== 0) throw new Failure(`converging the N=${n} lab failed:\n${r.stderr.slice(-2000)}`);
+    await checkDigest(c, what);
+  };
   const order = (run: number): Tool[] => (run % 2 === 0 ? ['ours', 'ansible'] : ['ansible', 'ours']);
   try {
     const first = take('first');
@@ -441,9 +447,7 @@ async function benchSize(n: number, cells: Cell[], previous: Cell[], version: st
       // No first deploy in this invocation: converge a new lab (untimed) with tpa-barman.
       current = rest;
       await fresh();
-      const r = spawnSync('node', [cli, 'deploy', dir, '--skip-tags', 'first-backup'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-      if (r.status !== 0) throw new Failure(`converging the N=${n} lab failed:\n${r.stderr.slice(-2000)}`);
-      await checkDigest(rest, 'lab converged (untimed) for these runs');
+      await convergeWithOurs(rest, 'lab converged (untimed) for these runs');
     }
     if (noop && lab) {
       current = noop;
@@ -464,9 +468,7 @@ async function benchSize(n: number, cells: Cell[], previous: Cell[], version: st
         // may have been Ansible's on freshly created hosts, and tpa-barman's discovery cache
         // would still name the previous hosts' keys: every dry run would pay a second exec.
         // An uninterrupted invocation has run tpa-barman on this lab by now; do so, untimed.
-        const r = spawnSync('node', [cli, 'deploy', dir, '--skip-tags', 'first-backup'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-        if (r.status !== 0) throw new Failure(`converging the N=${n} lab failed:\n${r.stderr.slice(-2000)}`);
-        await checkDigest(plan, 'lab converged by tpa-barman (untimed) before the dry runs');
+        await convergeWithOurs(plan, 'lab converged by tpa-barman (untimed) before the dry runs');
       }
       const expect = new Map(lab.hosts.map((h) => [h.instance, expectedDrift(h)]));
       await execAll(lab.hosts, driftScript);

@@ -46,20 +46,24 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
   log?.info({ cluster: cluster.name, play: play.name, mode: flags.mode, hosts: play.hosts.map((h) => h.name) }, 'run started');
   const scramMemo = fileScramMemo(cluster.dir, flags.mode === 'apply');
   useScramMatchMemo(scramMemo);
-  const result: RunResult = await runPlay(play, {
-    mode: flags.mode,
-    forks: defaultForks(play.hosts.length, flags),
-    connect: connectOptions(cluster, flags),
-    selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
-    keepGoing: Boolean(flags.keepGoing),
-    holder: `cluster=${cluster.name} ${play.name} pid=${process.pid} controller=${hostname()} since=${new Date().toISOString()}`,
-    lockWaitSeconds: 300,
-    events: createEvents(reporterOpts),
-    interrupted: o.interrupted,
-    overrides: o.overrides,
-    discoveryCache: fileDiscoveryCache(cluster.dir, play.name, flags.mode === 'apply'),
-  });
-  useScramMatchMemo(undefined);
+  let result: RunResult;
+  try {
+    result = await runPlay(play, {
+      mode: flags.mode,
+      forks: defaultForks(play.hosts.length, flags),
+      connect: connectOptions(cluster, flags),
+      selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
+      keepGoing: Boolean(flags.keepGoing),
+      holder: `cluster=${cluster.name} ${play.name} pid=${process.pid} controller=${hostname()} since=${new Date().toISOString()}`,
+      lockWaitSeconds: 300,
+      events: createEvents(reporterOpts),
+      interrupted: o.interrupted,
+      overrides: o.overrides,
+      discoveryCache: fileDiscoveryCache(cluster.dir, play.name, flags.mode === 'apply'),
+    });
+  } finally {
+    useScramMatchMemo(undefined); // the memo belongs to this run only
+  }
   scramMemo.save();
   for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
   for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');
