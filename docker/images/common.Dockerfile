@@ -1,6 +1,6 @@
-# tpa-barman-common:bookworm: Debian 12 + openssh-server + sudo + the admin user.
-# Shared by the postgres and plain images. BASE_IMAGE is tpa-barman-base:bookworm
-# (debootstrap minbase + docker import) or debian:bookworm-slim.
+# tpa-barman-common:<os>-<hash>: Debian (bookworm or trixie) + openssh-server + sudo +
+# the admin user. Shared by the postgres and plain images of one OS. BASE_IMAGE is
+# tpa-barman-base:<os> (debootstrap minbase + docker import) or debian:<os>-slim.
 ARG BASE_IMAGE=tpa-barman-base:bookworm
 FROM ${BASE_IMAGE}
 ENV LANG=C.UTF-8

@@ -1,16 +1,19 @@
 #!/bin/sh
-# Runs once at image build time (tpa-barman-common). Idempotent and safe on
-# both a debootstrap'ed base and debian:bookworm-slim.
+# Runs once at image build time (tpa-barman-common). Idempotent and safe on a
+# debootstrap'ed base and on debian:<release>-slim, for every Debian release the lab
+# builds (bookworm, trixie): the release is read from /etc/os-release.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+codename="$(. /etc/os-release && echo "$VERSION_CODENAME")"
+[ -n "$codename" ] || { echo "setup-common: no VERSION_CODENAME in /etc/os-release" >&2; exit 1; }
 
-# --- apt: full bookworm suites, keep downloaded .debs, never start daemons ---
+# --- apt: the release's full suites, keep downloaded .debs, never start daemons ---
 if [ ! -e /etc/apt/sources.list.d/debian.sources ]; then
-    # debootstrap only writes "bookworm main"
-    grep -q 'bookworm-updates' /etc/apt/sources.list 2>/dev/null ||
-        echo 'deb http://deb.debian.org/debian bookworm-updates main' >>/etc/apt/sources.list
-    grep -q 'bookworm-security' /etc/apt/sources.list 2>/dev/null ||
-        echo 'deb http://deb.debian.org/debian-security bookworm-security main' >>/etc/apt/sources.list
+    # debootstrap only writes "<codename> main"
+    grep -q "$codename-updates" /etc/apt/sources.list 2>/dev/null ||
+        echo "deb http://deb.debian.org/debian $codename-updates main" >>/etc/apt/sources.list
+    grep -q "$codename-security" /etc/apt/sources.list 2>/dev/null ||
+        echo "deb http://deb.debian.org/debian-security $codename-security main" >>/etc/apt/sources.list
 fi
 # debian:*-slim deletes .debs after every install; we want them kept.
 rm -f /etc/apt/apt.conf.d/docker-clean
