@@ -79,26 +79,81 @@ export const BARMAN_HOST_DEFAULTS = {
 } as const;
 
 /**
- * PostgreSQL settings as roles/init sets them for community PostgreSQL on Debian.
- * postgres_version defaults to 13 as in TPA; the project's lab config sets 15.
+ * PostgreSQL settings as roles/init sets them. postgres_version defaults to 13 as in TPA;
+ * the project's lab config sets 15. User, group and port depend on the flavour
+ * (FLAVOURS below); these are the community PostgreSQL values.
  */
 export const POSTGRES_DEFAULTS = {
   postgres_version: 13,
   postgres_port: 5432,
   postgres_user: 'postgres',
   postgres_group: 'postgres',
+  postgres_flavour: 'postgresql',
 } as const;
+
+/** The flavours roles/init accepts (`2q` is the old name of pgextended). */
+export const POSTGRES_FLAVOURS = ['postgresql', 'pgextended', 'epas', 'postgresql-bdr', 'edbpge'] as const;
+export type PostgresFlavour = (typeof POSTGRES_FLAVOURS)[number];
+
+/** TPA groups flavours into families for its defaults (pgextended counts as postgresql). */
+export type PostgresFamily = 'postgresql' | 'epas' | 'edbpge';
+
+export function familyOf(flavour: PostgresFlavour): PostgresFamily {
+  return flavour === 'epas' ? 'epas' : flavour === 'edbpge' ? 'edbpge' : 'postgresql';
+}
+
+/** Per-family defaults, Debian layout (roles/init/defaults/main.yml). */
+export interface FlavourDefaults {
+  user: string;
+  port: number;
+  home: string;
+  socketDir: string;
+  binDir: (version: number) => string;
+}
+
+export const FLAVOURS: Readonly<Record<PostgresFamily, FlavourDefaults>> = {
+  postgresql: { user: 'postgres', port: 5432, home: '/var/lib/postgresql', socketDir: '/var/run/postgresql', binDir: (v) => `/usr/lib/postgresql/${v}/bin` },
+  epas: { user: 'enterprisedb', port: 5444, home: '/var/lib/edb-as', socketDir: '/var/run/edb-as', binDir: (v) => `/usr/lib/edb-as/${v}/bin` },
+  edbpge: { user: 'postgres', port: 5432, home: '/var/lib/postgresql', socketDir: '/var/run/edb-pge', binDir: (v) => `/usr/lib/edb-pge/${v}/bin` },
+};
+
+/** postgres_package_name (roles/init/tasks/postgres.yml). */
+export function postgresPackageName(flavour: PostgresFlavour): string {
+  if (flavour === 'postgresql' || flavour === 'pgextended') return 'postgresql';
+  if (flavour === 'postgresql-bdr') return 'postgresql-bdr';
+  return flavour === 'epas' ? 'edb-as' : 'edb-postgresextended';
+}
+
+/**
+ * The client packages a Barman host installs for the cluster's PostgreSQL (Debian,
+ * roles/postgres/pkg/defaults/main.yml postgres_client_packages): they carry the
+ * pg_basebackup and pg_receivewal that Barman runs.
+ */
+export function clientPackages(flavour: PostgresFlavour, version: number): string[] {
+  const name = postgresPackageName(flavour);
+  const family = familyOf(flavour);
+  if (family === 'epas') return [`${name}${String(version).replace('.', '')}-server-client`];
+  if (family === 'edbpge') return [`${name}-client-${version}`, `${name}-libpq5-${version}`];
+  return [`${name}-client-${version}`];
+}
+
+/** TPA names the service `postgres` for every flavour (postgres_service_name). */
+export const POSTGRES_SERVICE_NAME = 'postgres';
 
 /** Debian cluster name used for /etc/postgresql/<version>/<cluster>. */
 export const POSTGRES_CLUSTER_NAME = 'main';
 
-export function defaultPostgresBinDir(version: number): string {
-  return `/usr/lib/postgresql/${version}/bin`;
+export function defaultPostgresBinDir(version: number, flavour: PostgresFlavour = 'postgresql'): string {
+  return FLAVOURS[familyOf(flavour)].binDir(version);
 }
 
 export function defaultPostgresConfDir(version: number): string {
   return `/etc/postgresql/${version}/${POSTGRES_CLUSTER_NAME}`;
 }
+
+/** BDR: users are created once, in bdr_database, on the first BDR primary. */
+export const DEFAULT_BDR_DATABASE = 'bdrdb';
+export const DEFAULT_BDR_NODE_GROUP = 'bdrgroup';
 
 /** The SSH port TPA uses when cluster_ssh_port is unset. */
 export const DEFAULT_SSH_PORT = 22;

@@ -58,22 +58,18 @@ export const OVERRIDE_GLOBAL = 'global-config';
 
 export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: BarmanKeys, secrets: BarmanSecrets): Play {
   const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
-  const targets: HostTarget[] = [];
-  for (const b of model.barmanHosts) {
-    const h = hostsByName.get(b.name);
-    if (h) targets.push({ name: b.name, ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile } });
-  }
-  for (const p of model.postgresHosts) {
-    const h = hostsByName.get(p.name);
-    if (h && !targets.some((t) => t.name === p.name)) {
-      targets.push({
-        name: p.name,
-        ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile },
-        pg: { osUser: p.user, port: p.port },
-      });
-    }
-  }
   const pgByName = new Map(model.postgresHosts.map((p) => [p.name, p]));
+  const targets: HostTarget[] = [];
+  // One target per host: a Barman host that is also a PostgreSQL instance (TPA's M1
+  // puts barman and the witness together) gets PostgreSQL access as well.
+  for (const name of [...model.barmanHosts.map((b) => b.name), ...model.postgresHosts.map((p) => p.name)]) {
+    const h = hostsByName.get(name);
+    if (!h || targets.some((t) => t.name === name)) continue;
+    const target: HostTarget = { name, ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile } };
+    const p = pgByName.get(name);
+    if (p) target.pg = { osUser: p.user, port: p.port };
+    targets.push(target);
+  }
   return {
     name: 'barman',
     hosts: targets,
@@ -104,8 +100,9 @@ function buildResources(
     placed.push({ host, phase, resource });
   };
   const ctx: BuildContext = { cluster, model, keys, secrets, disc, hostsLines: etcHostsEntries(cluster, model), owner: cluster.name };
+  const barmanNames = new Set(model.barmanHosts.map((b) => b.name));
   for (const b of model.barmanHosts) barmanHostResources(b, ctx).forEach((r) => add(b.name, CONFIGURE, r));
-  for (const p of model.postgresHosts) postgresHostResources(p, ctx).forEach((r) => add(p.name, CONFIGURE, r));
+  for (const p of model.postgresHosts) postgresHostResources(p, ctx, barmanNames.has(p.name)).forEach((r) => add(p.name, CONFIGURE, r));
   for (const b of model.barmanHosts) {
     // Step by step across the host's servers (every activation, then all WAL streams at
     // once, then all first backups at once): each server's bring-up is mostly waiting on
@@ -206,7 +203,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   }
   rs.push(
     new PackagesResource(
-      [pin('barman'), pin('barman-cli'), { name: 'rsync' }, { name: `postgresql-client-${b.postgresVersion}` }, { name: 'pigz' }],
+      [pin('barman'), pin('barman-cli'), { name: 'rsync' }, ...b.clientPackages.map((name) => ({ name })), { name: 'pigz' }],
       [...T, 'pkg'],
       // Other clusters' backups run on the installed Barman: never up- or downgrade it for one.
       b.shared ? `${b.name} is a shared Barman server (barman_shared: true); change barman_package_version there from the cluster that set it up` : undefined,
@@ -219,7 +216,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   rs.push(
     serviceRunning({ name: 'cron', check: 'pgrep -x cron >/dev/null', start: 'service cron start >/dev/null || /usr/sbin/cron', tags: T }),
     new DirectoryResource({ path: '/etc/tpa', owner: 'root', group: 'root', mode: '0755', tags: T }),
-    new FileResource({ path: '/etc/tpa/barman-home-ok', content: barmanHomeOk(b.home, false), owner: 'root', group: 'root', mode: '0755', tags: T }),
+    new FileResource({ path: '/etc/tpa/barman-home-ok', content: barmanHomeOk(b.home, b.volumeMountable), owner: 'root', group: 'root', mode: '0755', tags: T }),
     // We install pigz above, so the auto-detected compressor (pigz > bzip2 > gzip) is pigz.
     new SamePostgresMajorCheck(b, owner, [...T, 'config']),
     // Host-wide files: on a shared server, the first cluster's; others must agree with them.
@@ -297,12 +294,16 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   return rs;
 }
 
-function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc, hostsLines, owner }: BuildContext): Resource[] {
+/**
+ * A PostgreSQL host's resources. On a host that is also a Barman server, the packages
+ * (barman-cli, rsync) and /etc/hosts lines are already the Barman side's: each step once.
+ */
+function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc, hostsLines, owner }: BuildContext, onBarmanHost: boolean): Resource[] {
   const T = ['barman'];
   const d = disc.get(p.name);
-  const home = d?.postgresHome ?? '/var/lib/postgresql';
+  const home = d?.postgresHome ?? p.home;
   const rs: Resource[] = [
-    new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg']),
+    ...(onBarmanHost ? [] : [new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg'])]),
     ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
     // barman → postgres for rsync backups; postgres's own key too, as TPA does.
     sshLinesFile(owner, 'authorized_keys', p.user, p.group, home, [authorizedEntry(owner, keys.barman), authorizedEntry(owner, keys.postgres)]),
@@ -319,12 +320,21 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
         model.sshPort,
       ),
     ),
-    etcHosts(owner, hostsLines),
+    ...(onBarmanHost ? [] : [etcHosts(owner, hostsLines)]),
   ];
   if (!p.isPrimary) return rs;
 
   // Roles, grants and membership run in one transaction, in this order; so an old
   // SUPERUSER barman becomes NOSUPERUSER in the same commit that gives it barman_role.
+  // TPA creates them on non-replicas only, and in a BDR group on its first node only.
+  if (p.createsUsers) rs.push(...userResources(p, secrets));
+  rs.push(...hbaAndListenResources(p, d, owner));
+  return rs;
+}
+
+function userResources(p: PostgresHostSpec, secrets: BarmanSecrets): Resource[] {
+  const T = ['barman'];
+  const rs: Resource[] = [];
   const grants = barmanRoleGrants(p.version);
   rs.push(new PgRoleResource({ name: 'barman_role', attrs: { superuser: false, createdb: false, login: false }, tags: T }));
   for (const fn of grants.functions) rs.push(new PgFunctionGrantResource('barman_role', fn, T));
@@ -340,6 +350,12 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
     new PgMembershipResource('barman_role', 'barman', T),
     new PgRoleResource({ name: 'streaming_barman', attrs: { login: true, replication: true }, password: known(secrets.streaming_barman), tags: T }),
   );
+  return rs;
+}
+
+function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined, owner: string): Resource[] {
+  const T = ['barman'];
+  const rs: Resource[] = [];
   const hostType = d?.pgSsl === false ? 'host' : 'hostssl';
   const hba: LineEntry[] = [];
   for (const b of p.barmanHosts) {

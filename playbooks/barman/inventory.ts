@@ -21,6 +21,8 @@ import {
   type Rule,
 } from '../../src/config/checks/rules.js';
 import { ClusterIssues } from '../../src/config/issues.js';
+import { POSTGRES_ROLES } from '../../src/config/roles.js';
+import { volumeFor } from '../../src/config/volumes.js';
 import { showValue } from '../../src/config/printable.js';
 import type { ClusterSpec, HostSpec, ResolvedVar, VarDefinition } from '../../src/config/types.js';
 import {
@@ -29,11 +31,20 @@ import {
   DEFAULT_BARMAN_DEFAULTS,
   DEFAULT_SSH_PORT,
   GLOBAL_COMPRESSION_AUTO,
+  DEFAULT_BDR_DATABASE,
+  DEFAULT_BDR_NODE_GROUP,
+  FLAVOURS,
   POSTGRES_CLUSTER_NAME,
   POSTGRES_DEFAULTS,
+  POSTGRES_FLAVOURS,
+  POSTGRES_SERVICE_NAME,
   TOLERATED_BARMAN_VARS,
+  clientPackages,
   defaultPostgresBinDir,
   defaultPostgresConfDir,
+  familyOf,
+  postgresPackageName,
+  type PostgresFlavour,
 } from './defaults.js';
 import type {
   BackupServerSpec,
@@ -64,6 +75,14 @@ const backupName = text((s) => {
 const dsn = dsnAttributes(new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'replication']));
 const path = absolutePath;
 const cron = cronSchedule;
+
+/** postgres_flavour as roles/init reads it: `2q` is the old name of pgextended. */
+const flavour = text((s) => {
+  const v = s === '2q' ? 'pgextended' : s;
+  if ((POSTGRES_FLAVOURS as readonly string[]).includes(v)) return ok(v);
+  const near = closest(s, POSTGRES_FLAVOURS);
+  return bad(`must be one of ${POSTGRES_FLAVOURS.join(', ')}, not ${showValue(s)}`, near ? `did you mean ${near}?` : undefined);
+});
 
 const BARMAN_SERVER_RULES: Record<string, Rule> = {
   barman_archiver: bool,
@@ -113,6 +132,10 @@ const VAR_RULES: Record<string, Rule> = {
   postgres_group: unixName,
   postgres_bin_dir: path(),
   postgres_conf_dir: path(),
+  postgres_flavour: flavour,
+  // The name TPA used before postgres_flavour; still read when that is unset.
+  postgresql_flavour: flavour,
+  bdr_database: matching(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a database name: letters, digits and "_"'),
 };
 
 const KNOWN_BARMAN_VARS: readonly string[] = [...Object.keys(VAR_RULES), ...TOLERATED_BARMAN_VARS].filter((n) => /barman/.test(n));
@@ -192,6 +215,7 @@ const flag = (v: ResolvedVar): boolean => v.value === true;
 const optional = (v: ResolvedVar): string | undefined => (v.value === undefined ? undefined : String(v.value));
 
 interface PostgresContext {
+  flavour: ResolvedVar;
   version: ResolvedVar;
   port: ResolvedVar;
   user: ResolvedVar;
@@ -204,15 +228,24 @@ interface PostgresContext {
   packageVersion: ResolvedVar;
 }
 
+/**
+ * A host's PostgreSQL settings, with TPA's per-flavour defaults (roles/init/tasks/
+ * postgres.yml): EPAS runs as enterprisedb on 5444 from /usr/lib/edb-as/<v>/bin.
+ */
 function postgresContext(host: HostSpec): PostgresContext {
+  const flavour = pick(host, ['postgres_flavour', 'postgresql_flavour'], POSTGRES_DEFAULTS.postgres_flavour);
+  const f = FLAVOURS[familyOf(flavour.value as PostgresFlavour)];
   const version = pick(host, ['postgres_version'], POSTGRES_DEFAULTS.postgres_version);
   const dsn = pick(host, ['barman_client_dsn_attributes'], BARMAN_HOST_DEFAULTS.barman_client_dsn_attributes);
+  const user = pick(host, ['postgres_user'], f.user);
   return {
+    flavour,
     version,
-    port: pick(host, ['postgres_port'], POSTGRES_DEFAULTS.postgres_port),
-    user: pick(host, ['postgres_user'], POSTGRES_DEFAULTS.postgres_user),
-    group: pick(host, ['postgres_group'], POSTGRES_DEFAULTS.postgres_group),
-    binDir: pick(host, ['postgres_bin_dir'], defaultPostgresBinDir(num(version))),
+    port: pick(host, ['postgres_port'], f.port),
+    user,
+    // TPA: postgres_group defaults to the flavour's user name, not to postgres_user.
+    group: pick(host, ['postgres_group'], f.user),
+    binDir: pick(host, ['postgres_bin_dir'], defaultPostgresBinDir(num(version), flavour.value as PostgresFlavour)),
     confDir: pick(host, ['postgres_conf_dir'], defaultPostgresConfDir(num(version))),
     sshPort: pick(host, ['cluster_ssh_port'], DEFAULT_SSH_PORT),
     dsn,
@@ -431,12 +464,14 @@ function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext): { 
     streamingConninfo: conninfoFor(pg.name, num(ctx.port), 'streaming_barman', str(ctx.streamingDsn)),
     settings,
     cronFileName: cronFileNameFor(backupName),
+    fromReplica: pg.roles.includes('replica'),
   };
   return { server, vars: { backup_name: name, ...vars } };
 }
 
 function postgresVars(ctx: PostgresContext): Record<string, ResolvedVar> {
   const out: Record<string, ResolvedVar> = {
+    postgres_flavour: ctx.flavour,
     postgres_version: ctx.version,
     postgres_port: ctx.port,
     postgres_user: ctx.user,
@@ -459,6 +494,43 @@ function checkSlots(pg: HostSpec, targets: string[], issues: ClusterIssues): voi
     if (other) issues.add(`Barman hosts ${other} and ${t} would both use replication slot ${slot} on ${pg.name}`, { ...where(pg, 'backup'), hint: 'slot names come from the Barman host name up to its first "."' });
     seen.set(slot, t);
   }
+}
+
+/** TPA's barman_volume_mountable: the host declares a `volume_for: barman_data` volume. */
+function hasBarmanVolume(b: HostSpec): ResolvedVar {
+  const v = b.vars['volumes'];
+  const list = Array.isArray(v?.value) ? (v.value as unknown[]) : [];
+  const found = list.some((x) => volumeFor(x) === 'barman_data');
+  return v && found ? { ...v, value: true, source: 'derived' } : { value: false, source: 'default' };
+}
+
+/**
+ * TPA's first_bdr_primary per bdr_node_group: preferred_first_bdr_primary if set, else
+ * the first BDR primary of the group (inventory order) that is no replica, readonly,
+ * subscriber-only or witness node.
+ */
+function firstBdrPrimaries(pgHosts: HostSpec[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const excluded = ['replica', 'readonly', 'subscriber-only', 'witness'];
+  for (const h of pgHosts) {
+    if (!h.roles.includes('bdr') || !h.roles.includes('primary')) continue;
+    const group = String(h.vars['bdr_node_group']?.value ?? DEFAULT_BDR_NODE_GROUP);
+    const preferred = h.vars['preferred_first_bdr_primary']?.value;
+    if (typeof preferred === 'string' && !out.has(group)) out.set(group, preferred);
+    if (!out.has(group) && !excluded.some((r) => h.roles.includes(r))) out.set(group, h.name);
+  }
+  return out;
+}
+
+/** Follow upstream links to the instance that has none (the primary of a replica chain). */
+function upstreamPrimaryOf(h: HostSpec, byName: ReadonlyMap<string, HostSpec>): string | undefined {
+  let cur: HostSpec | undefined = h;
+  const seen = new Set<string>();
+  while (cur?.upstream !== undefined && !seen.has(cur.name)) {
+    seen.add(cur.name);
+    cur = byName.get(cur.upstream);
+  }
+  return cur?.upstream === undefined ? cur?.name : undefined;
 }
 
 /**
@@ -505,7 +577,8 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     const shared = pick(b, ['barman_shared'], BARMAN_HOST_DEFAULTS.barman_shared);
     const servers = serversOf.get(b.name) ?? [];
     checkServerNames(hostsByName, b.name, servers, issues);
-    addVars(b.name, { ...vars, barman_group: group, barman_shared: shared, postgres_version: ctx.version });
+    const mountable = hasBarmanVolume(b);
+    addVars(b.name, { ...vars, barman_group: group, barman_shared: shared, postgres_version: ctx.version, postgres_flavour: ctx.flavour, barman_volume_mountable: mountable });
     if (ctx.packageVersion.value !== undefined) addVars(b.name, { barman_package_version: ctx.packageVersion });
     const spec: BarmanHostSpec = {
       name: b.name,
@@ -514,6 +587,10 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
       home: global.barmanHome,
       shared: flag(shared),
       postgresVersion: num(ctx.version),
+      postgresFlavour: str(ctx.flavour),
+      clientPackages: clientPackages(ctx.flavour.value as PostgresFlavour, num(ctx.version)),
+      volumeMountable: mountable.value === true,
+      postgresRoles: b.roles.filter((r) => POSTGRES_ROLES.includes(r)),
       global,
       servers,
     };
@@ -525,20 +602,32 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
   issues.throwIfAny();
 
   const barmanAddresses = barmanSpecs.map((b) => ({ name: b.name, ipAddress: b.ipAddress }));
+  const firstBdr = firstBdrPrimaries(pgHosts);
   const postgresHosts: PostgresHostSpec[] = pgHosts.map((pg) => {
     const ctx = postgresContext(pg);
+    const f = ctx.flavour.value as PostgresFlavour;
+    const bdrGroup = pg.roles.includes('bdr') ? String(pg.vars['bdr_node_group']?.value ?? DEFAULT_BDR_NODE_GROUP) : undefined;
+    const isPrimary = !pg.roles.includes('replica');
     const spec: PostgresHostSpec = {
       name: pg.name,
       ipAddress: pg.ipAddress,
       version: num(ctx.version),
       port: num(ctx.port),
+      flavour: f,
       user: str(ctx.user),
       group: str(ctx.group),
+      home: FLAVOURS[familyOf(f)].home,
+      socketDir: FLAVOURS[familyOf(f)].socketDir,
+      serviceName: POSTGRES_SERVICE_NAME,
+      packageName: postgresPackageName(f),
       binDir: str(ctx.binDir),
       clusterName: POSTGRES_CLUSTER_NAME,
       confDir: str(ctx.confDir),
-      // TPA creates users and grants on every non-replica Postgres host.
-      isPrimary: !pg.roles.includes('replica'),
+      isPrimary,
+      roles: pg.roles,
+      // TPA creates users on every non-replica, but only once per BDR group.
+      createsUsers: isPrimary && (bdrGroup === undefined || firstBdr.get(bdrGroup) === pg.name),
+      usersDatabase: bdrGroup === undefined ? 'postgres' : str(pick(pg, ['bdr_database'], DEFAULT_BDR_DATABASE)),
       backupTo: targetsOf.get(pg.name) ?? [],
       barmanHosts: barmanAddresses,
       barmanClientDsnAttributes: str(ctx.dsn),
@@ -546,6 +635,9 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     };
     const version = optional(ctx.packageVersion);
     if (version !== undefined) spec.packageVersion = version;
+    if (pg.upstream !== undefined) spec.upstream = pg.upstream;
+    const root = upstreamPrimaryOf(pg, hostsByName);
+    if (root !== undefined && root !== pg.name) spec.upstreamPrimary = root;
     return spec;
   });
 

@@ -60,6 +60,8 @@ export interface BackupServerSpec {
   settings: BarmanServerSettings;
   /** /etc/cron.d/<cronFileName>: backup_name up to its first dot. */
   cronFileName: string;
+  /** The backed-up instance is a replica: Barman copies from it, its upstream is the primary. */
+  fromReplica: boolean;
 }
 
 export interface BarmanHostSpec {
@@ -71,6 +73,20 @@ export interface BarmanHostSpec {
   shared: boolean;
   packageVersion?: string;
   postgresVersion: number;
+  /** postgres_flavour of the cluster, in this host's context. */
+  postgresFlavour: string;
+  /** The PostgreSQL client packages Barman needs (pg_basebackup, pg_receivewal) for that flavour. */
+  clientPackages: string[];
+  /**
+   * A `volume_for: barman_data` volume is declared (TPA's barman_volume_mountable): the
+   * barman-home check then asks findmnt, so an unmounted volume stops backups.
+   */
+  volumeMountable: boolean;
+  /**
+   * PostgreSQL roles this host also has (TPA's default M1 puts barman and a witness on
+   * one host); empty for a Barman-only host. The host is then in postgresHosts too.
+   */
+  postgresRoles: string[];
   global: BarmanGlobalSettings;
   servers: BackupServerSpec[];
 }
@@ -80,15 +96,36 @@ export interface PostgresHostSpec {
   ipAddress: string;
   version: number;
   port: number;
-  /** OS user and group that own the cluster (postgres). */
+  /** postgresql, pgextended, epas, postgresql-bdr or edbpge (legacy names mapped). */
+  flavour: string;
+  /** OS user and group that own the cluster (postgres; enterprisedb for EPAS). */
   user: string;
   group: string;
+  /** The OS user's home by the flavour's default (discovery reads the real one). */
+  home: string;
+  /** The flavour's default unix socket directory. */
+  socketDir: string;
+  /** TPA's service name (`postgres` for every flavour) and package name prefix. */
+  serviceName: string;
+  packageName: string;
   binDir: string;
   /** Debian cluster name (main) and config dir /etc/postgresql/<v>/<cluster>. */
   clusterName: string;
   confDir: string;
-  /** Primaries (not replicas) get the roles, grants, pg_hba lines. */
+  /** Not a replica (primaries, witnesses, BDR nodes): gets the pg_hba lines and settings. */
   isPrimary: boolean;
+  /** Roles as resolved (primary, replica, witness, bdr, postgres, ...). */
+  roles: string[];
+  upstream?: string;
+  /** For a replica (or witness), the primary at the top of its upstream chain. */
+  upstreamPrimary?: string;
+  /**
+   * TPA creates barman_role, barman and streaming_barman here: on every non-replica, but
+   * in a BDR group only on its first_bdr_primary (the others get them by replication).
+   */
+  createsUsers: boolean;
+  /** The database those users are created from (bdr_database for BDR, else postgres). */
+  usersDatabase: string;
   /** Barman hosts this instance is backed up to. */
   backupTo: string[];
   /** Every Barman host of the cluster (pg_hba lines are written for all of them). */

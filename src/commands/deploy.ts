@@ -64,9 +64,11 @@ async function controllerState(
 
 export async function runDeploy(dir: string, flags: DeployFlags, out = process.stdout, err = process.stderr): Promise<number> {
   const started = Date.now();
-  const cluster = await loadCluster(dir);
+  const listing = Boolean(flags.listHosts || flags.listTasks);
+  // Listing never connects, so a key file that is not on this machine is no error.
+  const cluster = await loadCluster(dir, { requireKeyFile: !listing });
   const model = resolveBarman(cluster);
-  if (flags.listHosts || flags.listTasks) return runList(cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
+  if (listing) return runList(cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
   const apply = flags.mode === 'apply';
   let lock: LocalLock | undefined;
   if (apply) lock = await acquireClusterLock(cluster.dir, 'deploy');

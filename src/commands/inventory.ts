@@ -1,10 +1,10 @@
 // `tpa-barman inventory DIR [--json]`: load and resolve the cluster without connecting
 // anywhere, and show hosts, who backs up where, and every Barman value with its origin.
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
-import type { BackupServerSpec, BarmanHostSpec, BarmanModel } from '../../playbooks/barman/model.js';
+import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from '../../playbooks/barman/model.js';
 import { loadCluster } from '../config/load.js';
 import { printable } from '../config/printable.js';
-import type { ClusterSpec, HostSpec, ResolvedVar } from '../config/types.js';
+import type { ClusterSpec, HostSpec, ResolvedVar, SshSettings } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -30,6 +30,39 @@ function sortedVars(vars: Record<string, ResolvedVar> | undefined): Array<[strin
   return Object.entries(vars ?? {}).sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** How the host is reached, when that is more than config.yml's user@address:port. */
+function connectionDocument(ssh: SshSettings): Json | undefined {
+  const doc: { [key: string]: Json } = {};
+  if (ssh.transport === 'docker') {
+    doc['transport'] = 'docker';
+    if (ssh.container !== undefined) doc['container'] = ssh.container;
+  }
+  if (ssh.identityFiles) doc['identity_files'] = ssh.identityFiles;
+  if (ssh.knownHostsFiles) doc['known_hosts_files'] = ssh.knownHostsFiles;
+  if (ssh.jumps) doc['proxy_jump'] = ssh.jumps.map((j) => ({ spec: j.spec, address: j.address, port: j.port, user: j.user }));
+  if (ssh.from) doc['from'] = { ...ssh.from };
+  return Object.keys(doc).length ? doc : undefined;
+}
+
+function postgresDocument(p: PostgresHostSpec): Json {
+  const doc: { [key: string]: Json } = {
+    flavour: p.flavour,
+    version: p.version,
+    user: p.user,
+    group: p.group,
+    port: p.port,
+    bin_dir: p.binDir,
+    socket_dir: p.socketDir,
+    service: p.serviceName,
+    package: p.packageName,
+    creates_users: p.createsUsers,
+    users_database: p.usersDatabase,
+    backup_to: p.backupTo,
+  };
+  if (p.upstreamPrimary !== undefined) doc['upstream_primary'] = p.upstreamPrimary;
+  return doc;
+}
+
 function hostDocument(h: HostSpec, model: BarmanModel): Json {
   const vars = sortedVars(model.hostVars?.[h.name]);
   const doc: { [key: string]: Json } = {
@@ -43,8 +76,14 @@ function hostDocument(h: HostSpec, model: BarmanModel): Json {
     ansible_port: h.ssh.port,
     backup: h.backup,
   };
+  if (h.platformInferred !== undefined) doc['platform_inferred'] = h.platformInferred;
   if (h.location !== undefined) doc['location'] = h.location;
   if (h.upstream !== undefined) doc['upstream'] = h.upstream;
+  const connection = connectionDocument(h.ssh);
+  if (connection !== undefined) doc['connection'] = connection;
+  const pg = model.postgresHosts.find((p) => p.name === h.name);
+  if (pg) doc['postgres'] = postgresDocument(pg);
+  if (h.notes?.length) doc['notes'] = h.notes;
   doc['vars'] = Object.fromEntries(vars.map(([k, v]) => [k, toJson(v.value)]));
   doc['sources'] = Object.fromEntries(vars.map(([k, v]) => [k, v.source]));
   return doc;
@@ -84,6 +123,10 @@ function barmanDocument(b: BarmanHostSpec): Json {
     barman_home: b.home,
     barman_shared: b.shared,
     postgres_version: b.postgresVersion,
+    postgres_flavour: b.postgresFlavour,
+    client_packages: b.clientPackages,
+    volume_mountable: b.volumeMountable,
+    postgres_roles: b.postgresRoles,
   };
   if (b.packageVersion !== undefined) doc['barman_package_version'] = b.packageVersion;
   doc['global'] = {
@@ -108,6 +151,7 @@ function barmanDocument(b: BarmanHostSpec): Json {
     backup_name: s.backupName,
     target: s.pgHost,
     config_file: `/etc/barman.d/${s.backupName}.conf`,
+    from_replica: s.fromReplica,
     slot_name: s.slotName,
     ssh_command: s.sshCommand,
     conninfo: s.conninfo,
@@ -121,12 +165,24 @@ function barmanDocument(b: BarmanHostSpec): Json {
 
 /** The stable JSON document of `inventory --json` (keys use TPA's variable names). */
 export function inventoryDocument(cluster: ClusterSpec, model: BarmanModel): Json {
-  return {
+  const doc: { [key: string]: Json } = {
     cluster_name: cluster.name,
     cluster_ssh_port: model.sshPort,
-    hosts: cluster.hosts.map((h) => hostDocument(h, model)),
-    barman_servers: model.barmanHosts.map(barmanDocument),
   };
+  if (cluster.sshKeyFile !== undefined) doc['ssh_key_file'] = { path: cluster.sshKeyFile, exists: !cluster.sshKeyMissing };
+  if (cluster.inventoryFile !== undefined) doc['provisioned_inventory'] = cluster.inventoryFile;
+  if (cluster.sshConfigFile !== undefined) doc['ssh_config'] = { path: cluster.sshConfigFile, ignored_options: cluster.sshConfigIgnored ?? [] };
+  doc['hosts'] = cluster.hosts.map((h) => hostDocument(h, model));
+  if (cluster.skippedInstances?.length) doc['skipped_instances'] = cluster.skippedInstances.map((s) => ({ name: s.name, reason: s.reason }));
+  doc['barman_servers'] = model.barmanHosts.map(barmanDocument);
+  if (cluster.configKeys) {
+    doc['config_keys'] = {
+      honoured: cluster.configKeys.honoured,
+      provisioning_only: cluster.configKeys.provisioningOnly,
+      not_read: cluster.configKeys.notRead,
+    };
+  }
+  return doc;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -151,8 +207,15 @@ function table(rows: string[][], indent: string): string[] {
 
 export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string {
   const out: string[] = [`Cluster ${printable(cluster.name)}  (${printable(cluster.configFile)})`];
-  if (cluster.sshKeyFile) out.push(`  ssh key: ${printable(cluster.sshKeyFile)}`);
-  out.push(`  known hosts: ${printable(cluster.knownHostsFile)}`, '', 'Hosts');
+  if (cluster.sshKeyFile) out.push(`  ssh key: ${printable(cluster.sshKeyFile)}${cluster.sshKeyMissing ? '  (not found: ping and deploy need it)' : ''}`);
+  out.push(`  known hosts: ${printable(cluster.knownHostsFile)}`);
+  if (cluster.inventoryFile) out.push(`  provisioned inventory: ${printable(cluster.inventoryFile)}`);
+  if (cluster.sshConfigFile) {
+    const ignored = cluster.sshConfigIgnored?.length ? `  (ignored: ${cluster.sshConfigIgnored.map(printable).join(', ')})` : '';
+    out.push(`  ssh_config: ${printable(cluster.sshConfigFile)}${ignored}`);
+  }
+  for (const s of cluster.skippedInstances ?? []) out.push(`  skipped ${printable(s.name)}: ${s.reason}`);
+  out.push('', 'Hosts');
   out.push(
     ...table(
       [
@@ -162,7 +225,7 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
           String(h.node),
           h.roles.join(','),
           h.ipAddress || '-',
-          `${h.ssh.user}@${h.connectAddress}:${h.ssh.port}`,
+          connectText(h),
           h.backup.join(', ') || '-',
         ]),
       ],
@@ -170,10 +233,15 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
     ),
   );
 
+  const notes = cluster.hosts.flatMap((h) => [...(h.platformInferred ? [`${h.name}: ${h.platformInferred}`] : []), ...(h.notes ?? []).map((n) => `${h.name}: ${n}`)]);
+  if (notes.length) out.push('', 'Notes', ...notes.map((n) => `  ${printable(n)}`));
+
   for (const b of model.barmanHosts) {
-    out.push('', `Barman host ${b.name}${b.shared ? ' (shared)' : ''}: ${b.servers.length} server(s)`);
+    const alsoPg = b.postgresRoles.length ? `; also PostgreSQL (${b.postgresRoles.join(', ')})` : '';
+    out.push('', `Barman host ${b.name}${b.shared ? ' (shared)' : ''}: ${b.servers.length} server(s)${alsoPg}`);
+    out.push(`  barman_home ${printable(b.home)}${b.volumeMountable ? ' (barman_data volume: checked with findmnt)' : ''}; client packages: ${b.clientPackages.join(' ')}`);
     for (const s of b.servers) {
-      out.push(`  [${printable(s.backupName)}] backs up ${s.pgHost}`);
+      out.push(`  [${printable(s.backupName)}] backs up ${s.pgHost}${s.fromReplica ? ' (a replica)' : ''}`);
       out.push(
         ...table(
           [
@@ -195,7 +263,21 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
     out.push('', `Variables of ${h.name}`);
     out.push(...table(vars.map(([k, v]) => [k, show(v.value), origin(v)]), '  '));
   }
+  const keys = cluster.configKeys;
+  if (keys) {
+    out.push('', 'config.yml keys');
+    out.push(`  read:              ${keys.honoured.map(printable).join(', ') || '-'}`);
+    out.push(`  provisioning only: ${keys.provisioningOnly.map(printable).join(', ') || '-'}  (validated, then ignored)`);
+    out.push(`  not read:          ${keys.notRead.map(printable).join(', ') || '-'}  (settings of other parts of TPA)`);
+  }
   return `${out.join('\n')}\n`;
+}
+
+/** `user@address:port`, or how else the host is reached. */
+function connectText(h: HostSpec): string {
+  if (h.ssh.transport === 'docker') return `docker exec ${h.ssh.container ?? h.name}`;
+  const via = h.ssh.jumps?.length ? ` via ${h.ssh.jumps.map((j) => `${j.user}@${j.address}:${j.port}`).join(',')}` : '';
+  return `${h.ssh.user}@${h.connectAddress}:${h.ssh.port}${via}`;
 }
 
 /** Load, resolve and print the inventory. Returns the exit code (5 on a config error). */
@@ -203,7 +285,8 @@ export async function runInventory(clusterDir: string, opts: InventoryOptions): 
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   try {
-    const cluster = await loadCluster(clusterDir);
+    // No connection is made: a key file that is not on this machine is shown, not refused.
+    const cluster = await loadCluster(clusterDir, { requireKeyFile: false });
     const model = resolveBarman(cluster);
     out.write(opts.json ? `${JSON.stringify(inventoryDocument(cluster, model), null, 2)}\n` : inventoryText(cluster, model));
     return ExitCode.Ok;

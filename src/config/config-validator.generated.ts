@@ -9,14 +9,15 @@ const formats = { ip: { type: 'string', validate: isIpAddress } };
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","required":["cluster_name","instances"],"properties":{"cluster_name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$","description":"letters, digits, \"_\" and \"-\", starting with a letter or digit, at most 63 characters"},"cluster_vars":{"type":"object","maxProperties":500,"description":"a mapping of cluster-wide variables"},"ssh_key_file":{"type":"string","minLength":1,"maxLength":4096,"description":"a path to the private key, relative to the cluster directory"},"instance_defaults":{"type":"object","properties":{"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"default_volumes":{"type":"array","maxItems":256}},"additionalProperties":false,"description":"a mapping of instance settings"},"locations":{"type":"array","maxItems":200,"items":{"type":"object","required":["Name"],"properties":{"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"Name":{"type":"string","minLength":1,"maxLength":253,"description":"a unique location name"}},"description":"a mapping with a Name"},"description":"a list of locations, each a mapping with a Name"},"instances":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"object","required":["node"],"properties":{"Name":{"type":"string","minLength":1,"maxLength":253,"description":"a host name, e.g. pg-one"},"node":{"type":"integer","minimum":0,"maximum":1000000,"description":"a unique integer node id"},"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"}},"additionalProperties":false,"description":"a mapping describing one instance"},"description":"a list of instances"}},"description":"a mapping"};
+const schema11 = {"type":"object","required":["cluster_name","instances"],"properties":{"cluster_name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$","description":"letters, digits, \"_\" and \"-\", starting with a letter or digit, at most 63 characters"},"cluster_vars":{"type":"object","maxProperties":500,"description":"a mapping of cluster-wide variables"},"ssh_key_file":{"type":"string","minLength":1,"maxLength":4096,"description":"a path to the private key: relative to the cluster directory, absolute, or starting with ~/"},"cluster_ssh_user":{"type":"string","minLength":1,"maxLength":64,"description":"the user to log in as (TPA reads it as instance_defaults.vars.ansible_user)"},"ec2_ami_user":{"type":"string","minLength":1,"maxLength":64,"description":"the user to log in as (TPA reads it as instance_defaults.vars.ansible_user)"},"instance_defaults":{"type":"object","properties":{"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"image":{"type":"string","minLength":1,"maxLength":1024,"description":"an image name (AMI id or Docker image)"},"region":{"type":"string","minLength":1,"maxLength":64,"description":"a region name, e.g. eu-west-1"},"type":{"type":"string","minLength":1,"maxLength":64,"description":"an instance type, e.g. t3.micro"},"subnet":{"type":"string","minLength":1,"maxLength":64,"description":"a subnet (CIDR or subnet id)"},"ec2_ami_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"az":{"type":"string","minLength":1,"maxLength":64,"description":"an availability zone, e.g. eu-west-1a"},"cluster_ssh_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"spot_price":{"type":["number","string"],"maxLength":32,"description":"a spot price, e.g. 0.05"},"spot_wait_timeout":{"type":"integer","minimum":0,"description":"seconds"},"spot_launch_group":{"type":"string","minLength":1,"maxLength":255,"description":"a launch group name"},"termination_protection":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"termination_protection: true or false"},"assign_public_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_public_ip: true or false"},"assign_elastic_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_elastic_ip: true or false"},"elastic_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IP address"},"route53_hosted_zone_id":{"type":"string","minLength":1,"maxLength":64,"description":"a Route 53 hosted zone id"},"route53_private_zone":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"route53_private_zone: true or false"},"route53_zone":{"type":"string","minLength":1,"maxLength":253,"description":"a DNS zone name"},"privileged":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"privileged: true or false"},"restart_policy":{"type":"string","enum":["no","on-failure","always","unless-stopped"],"description":"no, on-failure, always or unless-stopped"},"memory":{"type":["string","integer"],"maxLength":64,"description":"a memory limit, e.g. 2g"},"memory_reservation":{"type":["string","integer"],"maxLength":64,"description":"a memory reservation, e.g. 1g"},"shm_size":{"type":["string","integer"],"maxLength":64,"description":"a /dev/shm size, e.g. 256m"},"env_file":{"type":"string","minLength":1,"maxLength":4096,"description":"a path to an env file"},"env":{"type":"object","maxProperties":256,"description":"a mapping of environment variables"},"log_driver":{"type":"string","minLength":1,"maxLength":64,"description":"a Docker log driver name"},"log_options":{"type":"object","maxProperties":256,"description":"a mapping of log driver options"},"exposed_ports":{"type":"array","maxItems":256,"description":"a list of ports"},"published_ports":{"type":"array","maxItems":256,"description":"a list of port mappings"},"devices":{"type":"array","maxItems":256,"description":"a list of devices"},"networks":{"type":"array","maxItems":256,"description":"a list of Docker networks"},"sysctls":{"type":"object","maxProperties":256,"description":"a mapping of sysctls"},"ulimits":{"type":"array","maxItems":256,"description":"a list of ulimits"},"local_source_directories":{"type":"array","maxItems":256,"description":"a list of host:container directories"},"docker_security_opts":{"type":"array","maxItems":256,"description":"a list of security options"},"docker_cap_add":{"type":"array","maxItems":256,"description":"a list of capabilities"},"docker_cap_drop":{"type":"array","maxItems":256,"description":"a list of capabilities"},"default_volumes":{"type":"array","maxItems":256}},"additionalProperties":false,"description":"a mapping of instance settings"},"locations":{"type":"array","maxItems":200,"items":{"type":"object","required":["Name"],"properties":{"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"image":{"type":"string","minLength":1,"maxLength":1024,"description":"an image name (AMI id or Docker image)"},"region":{"type":"string","minLength":1,"maxLength":64,"description":"a region name, e.g. eu-west-1"},"type":{"type":"string","minLength":1,"maxLength":64,"description":"an instance type, e.g. t3.micro"},"subnet":{"type":"string","minLength":1,"maxLength":64,"description":"a subnet (CIDR or subnet id)"},"ec2_ami_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"az":{"type":"string","minLength":1,"maxLength":64,"description":"an availability zone, e.g. eu-west-1a"},"cluster_ssh_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"spot_price":{"type":["number","string"],"maxLength":32,"description":"a spot price, e.g. 0.05"},"spot_wait_timeout":{"type":"integer","minimum":0,"description":"seconds"},"spot_launch_group":{"type":"string","minLength":1,"maxLength":255,"description":"a launch group name"},"termination_protection":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"termination_protection: true or false"},"assign_public_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_public_ip: true or false"},"assign_elastic_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_elastic_ip: true or false"},"elastic_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IP address"},"route53_hosted_zone_id":{"type":"string","minLength":1,"maxLength":64,"description":"a Route 53 hosted zone id"},"route53_private_zone":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"route53_private_zone: true or false"},"route53_zone":{"type":"string","minLength":1,"maxLength":253,"description":"a DNS zone name"},"privileged":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"privileged: true or false"},"restart_policy":{"type":"string","enum":["no","on-failure","always","unless-stopped"],"description":"no, on-failure, always or unless-stopped"},"memory":{"type":["string","integer"],"maxLength":64,"description":"a memory limit, e.g. 2g"},"memory_reservation":{"type":["string","integer"],"maxLength":64,"description":"a memory reservation, e.g. 1g"},"shm_size":{"type":["string","integer"],"maxLength":64,"description":"a /dev/shm size, e.g. 256m"},"env_file":{"type":"string","minLength":1,"maxLength":4096,"description":"a path to an env file"},"env":{"type":"object","maxProperties":256,"description":"a mapping of environment variables"},"log_driver":{"type":"string","minLength":1,"maxLength":64,"description":"a Docker log driver name"},"log_options":{"type":"object","maxProperties":256,"description":"a mapping of log driver options"},"exposed_ports":{"type":"array","maxItems":256,"description":"a list of ports"},"published_ports":{"type":"array","maxItems":256,"description":"a list of port mappings"},"devices":{"type":"array","maxItems":256,"description":"a list of devices"},"networks":{"type":"array","maxItems":256,"description":"a list of Docker networks"},"sysctls":{"type":"object","maxProperties":256,"description":"a mapping of sysctls"},"ulimits":{"type":"array","maxItems":256,"description":"a list of ulimits"},"local_source_directories":{"type":"array","maxItems":256,"description":"a list of host:container directories"},"docker_security_opts":{"type":"array","maxItems":256,"description":"a list of security options"},"docker_cap_add":{"type":"array","maxItems":256,"description":"a list of capabilities"},"docker_cap_drop":{"type":"array","maxItems":256,"description":"a list of capabilities"},"Name":{"type":"string","minLength":1,"maxLength":253,"description":"a unique location name"}},"additionalProperties":false,"description":"a mapping with a Name"},"description":"a list of locations, each a mapping with a Name"},"instances":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"object","required":["node"],"properties":{"Name":{"type":"string","minLength":1,"maxLength":253,"description":"a host name, e.g. pg-one"},"node":{"type":"integer","minimum":0,"maximum":1000000,"description":"a unique integer node id"},"role":{"type":["string","array"],"pattern":"^[a-z0-9_, -]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,63}$","maxLength":253},"description":"role: a list of roles, or a comma-separated string"},"backup":{"type":["string","array"],"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":1024,"minItems":1,"maxItems":64,"items":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","maxLength":253},"description":"backup: the Name of a barman instance, or a list of them"},"platform":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","description":"a platform name, e.g. bare"},"location":{"type":["string","integer"],"maxLength":253,"minimum":0,"description":"the Name of an entry in locations"},"upstream":{"type":"string","minLength":1,"maxLength":253,"description":"the Name of another instance"},"tags":{"type":"object","maxProperties":200,"description":"a mapping of tags"},"vars":{"type":"object","maxProperties":500,"description":"a mapping of host variables"},"volumes":{"type":"array","maxItems":256,"description":"a list of volumes"},"provision_only":{"type":"boolean","description":"true or false"},"ansible_host":{"type":"string","minLength":1,"maxLength":253,"description":"a host name or IP address to connect to"},"ip_address":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"public_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"private_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IPv4 or IPv6 address literal, e.g. 10.0.0.1 (quote IPv6 addresses)"},"image":{"type":"string","minLength":1,"maxLength":1024,"description":"an image name (AMI id or Docker image)"},"region":{"type":"string","minLength":1,"maxLength":64,"description":"a region name, e.g. eu-west-1"},"type":{"type":"string","minLength":1,"maxLength":64,"description":"an instance type, e.g. t3.micro"},"subnet":{"type":"string","minLength":1,"maxLength":64,"description":"a subnet (CIDR or subnet id)"},"ec2_ami_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"az":{"type":"string","minLength":1,"maxLength":64,"description":"an availability zone, e.g. eu-west-1a"},"cluster_ssh_user":{"type":"string","minLength":1,"maxLength":64,"description":"a user name"},"spot_price":{"type":["number","string"],"maxLength":32,"description":"a spot price, e.g. 0.05"},"spot_wait_timeout":{"type":"integer","minimum":0,"description":"seconds"},"spot_launch_group":{"type":"string","minLength":1,"maxLength":255,"description":"a launch group name"},"termination_protection":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"termination_protection: true or false"},"assign_public_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_public_ip: true or false"},"assign_elastic_ip":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"assign_elastic_ip: true or false"},"elastic_ip":{"type":"string","format":"ip","maxLength":64,"description":"an IP address"},"route53_hosted_zone_id":{"type":"string","minLength":1,"maxLength":64,"description":"a Route 53 hosted zone id"},"route53_private_zone":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"route53_private_zone: true or false"},"route53_zone":{"type":"string","minLength":1,"maxLength":253,"description":"a DNS zone name"},"privileged":{"type":["boolean","string"],"pattern":"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$","description":"privileged: true or false"},"restart_policy":{"type":"string","enum":["no","on-failure","always","unless-stopped"],"description":"no, on-failure, always or unless-stopped"},"memory":{"type":["string","integer"],"maxLength":64,"description":"a memory limit, e.g. 2g"},"memory_reservation":{"type":["string","integer"],"maxLength":64,"description":"a memory reservation, e.g. 1g"},"shm_size":{"type":["string","integer"],"maxLength":64,"description":"a /dev/shm size, e.g. 256m"},"env_file":{"type":"string","minLength":1,"maxLength":4096,"description":"a path to an env file"},"env":{"type":"object","maxProperties":256,"description":"a mapping of environment variables"},"log_driver":{"type":"string","minLength":1,"maxLength":64,"description":"a Docker log driver name"},"log_options":{"type":"object","maxProperties":256,"description":"a mapping of log driver options"},"exposed_ports":{"type":"array","maxItems":256,"description":"a list of ports"},"published_ports":{"type":"array","maxItems":256,"description":"a list of port mappings"},"devices":{"type":"array","maxItems":256,"description":"a list of devices"},"networks":{"type":"array","maxItems":256,"description":"a list of Docker networks"},"sysctls":{"type":"object","maxProperties":256,"description":"a mapping of sysctls"},"ulimits":{"type":"array","maxItems":256,"description":"a list of ulimits"},"local_source_directories":{"type":"array","maxItems":256,"description":"a list of host:container directories"},"docker_security_opts":{"type":"array","maxItems":256,"description":"a list of security options"},"docker_cap_add":{"type":"array","maxItems":256,"description":"a list of capabilities"},"docker_cap_drop":{"type":"array","maxItems":256,"description":"a list of capabilities"}},"additionalProperties":false,"description":"a mapping describing one instance"},"description":"a list of instances"}},"description":"a mapping"};
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", "u");
 const pattern1 = new RegExp("^[a-z0-9_, -]*$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9_-]{0,63}$", "u");
 const pattern3 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 const pattern5 = new RegExp("^[a-z][a-z0-9_-]{0,31}$", "u");
+const pattern6 = new RegExp("^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$", "u");
 const func2 = require("ajv/dist/runtime/ucs2length").default;
-const func4 = Object.prototype.hasOwnProperty;
+const func8 = Object.prototype.hasOwnProperty;
 const formats0 = formats.ip;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -128,12 +129,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.instance_defaults !== undefined){
-let data3 = data.instance_defaults;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-for(const key0 in data3){
-if(!(func4.call(schema11.properties.instance_defaults.properties, key0))){
-const err9 = {instancePath:instancePath+"/instance_defaults",schemaPath:"#/properties/instance_defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instance_defaults,data:data3};
+if(data.cluster_ssh_user !== undefined){
+let data3 = data.cluster_ssh_user;
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+const err9 = {instancePath:instancePath+"/cluster_ssh_user",schemaPath:"#/properties/cluster_ssh_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.cluster_ssh_user,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -142,11 +142,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data3.role !== undefined){
-let data4 = data3.role;
-if((typeof data4 !== "string") && (!(Array.isArray(data4)))){
-const err10 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.role.type},message:"must be string,array",schema:schema11.properties.instance_defaults.properties.role.type,parentSchema:schema11.properties.instance_defaults.properties.role,data:data4};
+if(func2(data3) < 1){
+const err10 = {instancePath:instancePath+"/cluster_ssh_user",schemaPath:"#/properties/cluster_ssh_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster_ssh_user,data:data3};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -155,9 +152,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(typeof data4 === "string"){
-if(func2(data4) > 1024){
-const err11 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instance_defaults.properties.role,data:data4};
+}
+else {
+const err11 = {instancePath:instancePath+"/cluster_ssh_user",schemaPath:"#/properties/cluster_ssh_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster_ssh_user.type,parentSchema:schema11.properties.cluster_ssh_user,data:data3};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -166,8 +163,12 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(!pattern1.test(data4)){
-const err12 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.instance_defaults.properties.role,data:data4};
+}
+if(data.ec2_ami_user !== undefined){
+let data4 = data.ec2_ami_user;
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+const err12 = {instancePath:instancePath+"/ec2_ami_user",schemaPath:"#/properties/ec2_ami_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.ec2_ami_user,data:data4};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -176,10 +177,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(Array.isArray(data4)){
-if(data4.length > 64){
-const err13 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instance_defaults.properties.role,data:data4};
+if(func2(data4) < 1){
+const err13 = {instancePath:instancePath+"/ec2_ami_user",schemaPath:"#/properties/ec2_ami_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.ec2_ami_user,data:data4};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -188,8 +187,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data4.length < 1){
-const err14 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instance_defaults.properties.role,data:data4};
+}
+else {
+const err14 = {instancePath:instancePath+"/ec2_ami_user",schemaPath:"#/properties/ec2_ami_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.ec2_ami_user.type,parentSchema:schema11.properties.ec2_ami_user,data:data4};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -198,12 +198,13 @@ vErrors.push(err14);
 }
 errors++;
 }
-const len0 = data4.length;
-for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
-if(typeof data5 === "string"){
-if(func2(data5) > 253){
-const err15 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data5};
+}
+if(data.instance_defaults !== undefined){
+let data5 = data.instance_defaults;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key0 in data5){
+if(!(func8.call(schema11.properties.instance_defaults.properties, key0))){
+const err15 = {instancePath:instancePath+"/instance_defaults",schemaPath:"#/properties/instance_defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instance_defaults,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -212,8 +213,11 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(!pattern2.test(data5)){
-const err16 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data5};
+}
+if(data5.role !== undefined){
+let data6 = data5.role;
+if((typeof data6 !== "string") && (!(Array.isArray(data6)))){
+const err16 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.role.type},message:"must be string,array",schema:schema11.properties.instance_defaults.properties.role.type,parentSchema:schema11.properties.instance_defaults.properties.role,data:data6};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -222,9 +226,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.role.items.type,parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data5};
+if(typeof data6 === "string"){
+if(func2(data6) > 1024){
+const err17 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instance_defaults.properties.role,data:data6};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -233,13 +237,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-}
-if(data3.backup !== undefined){
-let data6 = data3.backup;
-if((typeof data6 !== "string") && (!(Array.isArray(data6)))){
-const err18 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.backup.type},message:"must be string,array",schema:schema11.properties.instance_defaults.properties.backup.type,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data6};
+if(!pattern1.test(data6)){
+const err18 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.instance_defaults.properties.role,data:data6};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -248,9 +247,10 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(typeof data6 === "string"){
-if(func2(data6) > 1024){
-const err19 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data6};
+}
+if(Array.isArray(data6)){
+if(data6.length > 64){
+const err19 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instance_defaults.properties.role,data:data6};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -259,8 +259,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(!pattern3.test(data6)){
-const err20 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instance_defaults.properties.backup,data:data6};
+if(data6.length < 1){
+const err20 = {instancePath:instancePath+"/instance_defaults/role",schemaPath:"#/properties/instance_defaults/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instance_defaults.properties.role,data:data6};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -269,10 +269,12 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(Array.isArray(data6)){
-if(data6.length > 64){
-const err21 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data6};
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(typeof data7 === "string"){
+if(func2(data7) > 253){
+const err21 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data7};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -281,8 +283,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data6.length < 1){
-const err22 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data6};
+if(!pattern2.test(data7)){
+const err22 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data7};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -291,12 +293,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-const len1 = data6.length;
-for(let i1=0; i1<len1; i1++){
-let data7 = data6[i1];
-if(typeof data7 === "string"){
-if(func2(data7) > 253){
-const err23 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data7};
+}
+else {
+const err23 = {instancePath:instancePath+"/instance_defaults/role/" + i0,schemaPath:"#/properties/instance_defaults/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.role.items.type,parentSchema:schema11.properties.instance_defaults.properties.role.items,data:data7};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -305,8 +304,13 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(!pattern3.test(data7)){
-const err24 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data7};
+}
+}
+}
+if(data5.backup !== undefined){
+let data8 = data5.backup;
+if((typeof data8 !== "string") && (!(Array.isArray(data8)))){
+const err24 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.backup.type},message:"must be string,array",schema:schema11.properties.instance_defaults.properties.backup.type,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data8};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -315,9 +319,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.backup.items.type,parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data7};
+if(typeof data8 === "string"){
+if(func2(data8) > 1024){
+const err25 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data8};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -326,14 +330,8 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-if(data3.platform !== undefined){
-let data8 = data3.platform;
-if(typeof data8 === "string"){
-if(!pattern5.test(data8)){
-const err26 = {instancePath:instancePath+"/instance_defaults/platform",schemaPath:"#/properties/instance_defaults/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.instance_defaults.properties.platform,data:data8};
+if(!pattern3.test(data8)){
+const err26 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instance_defaults.properties.backup,data:data8};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -343,8 +341,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/instance_defaults/platform",schemaPath:"#/properties/instance_defaults/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.platform.type,parentSchema:schema11.properties.instance_defaults.properties.platform,data:data8};
+if(Array.isArray(data8)){
+if(data8.length > 64){
+const err27 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data8};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -353,11 +352,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-if(data3.location !== undefined){
-let data9 = data3.location;
-if((typeof data9 !== "string") && (!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9))))){
-const err28 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.location.type},message:"must be string,integer",schema:schema11.properties.instance_defaults.properties.location.type,parentSchema:schema11.properties.instance_defaults.properties.location,data:data9};
+if(data8.length < 1){
+const err28 = {instancePath:instancePath+"/instance_defaults/backup",schemaPath:"#/properties/instance_defaults/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instance_defaults.properties.backup,data:data8};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -366,9 +362,12 @@ vErrors.push(err28);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-const err29 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instance_defaults.properties.location,data:data9};
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+if(typeof data9 === "string"){
+if(func2(data9) > 253){
+const err29 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data9};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -377,10 +376,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(typeof data9 === "string"){
-if(func2(data9) > 253){
-const err30 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.location,data:data9};
+if(!pattern3.test(data9)){
+const err30 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data9};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -390,12 +387,8 @@ vErrors.push(err30);
 errors++;
 }
 }
-}
-if(data3.upstream !== undefined){
-let data10 = data3.upstream;
-if(typeof data10 === "string"){
-if(func2(data10) > 253){
-const err31 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data10};
+else {
+const err31 = {instancePath:instancePath+"/instance_defaults/backup/" + i1,schemaPath:"#/properties/instance_defaults/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.backup.items.type,parentSchema:schema11.properties.instance_defaults.properties.backup.items,data:data9};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -404,8 +397,14 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(func2(data10) < 1){
-const err32 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data10};
+}
+}
+}
+if(data5.platform !== undefined){
+let data10 = data5.platform;
+if(typeof data10 === "string"){
+if(!pattern5.test(data10)){
+const err32 = {instancePath:instancePath+"/instance_defaults/platform",schemaPath:"#/properties/instance_defaults/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.instance_defaults.properties.platform,data:data10};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -416,7 +415,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.upstream.type,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data10};
+const err33 = {instancePath:instancePath+"/instance_defaults/platform",schemaPath:"#/properties/instance_defaults/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.platform.type,parentSchema:schema11.properties.instance_defaults.properties.platform,data:data10};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -426,11 +425,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data3.tags !== undefined){
-let data11 = data3.tags;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(Object.keys(data11).length > 200){
-const err34 = {instancePath:instancePath+"/instance_defaults/tags",schemaPath:"#/properties/instance_defaults/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.instance_defaults.properties.tags,data:data11};
+if(data5.location !== undefined){
+let data11 = data5.location;
+if((typeof data11 !== "string") && (!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11))))){
+const err34 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.location.type},message:"must be string,integer",schema:schema11.properties.instance_defaults.properties.location.type,parentSchema:schema11.properties.instance_defaults.properties.location,data:data11};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -439,9 +437,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/instance_defaults/tags",schemaPath:"#/properties/instance_defaults/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.tags.type,parentSchema:schema11.properties.instance_defaults.properties.tags,data:data11};
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 < 0 || isNaN(data11)){
+const err35 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instance_defaults.properties.location,data:data11};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -451,11 +449,9 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data3.vars !== undefined){
-let data12 = data3.vars;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(Object.keys(data12).length > 500){
-const err36 = {instancePath:instancePath+"/instance_defaults/vars",schemaPath:"#/properties/instance_defaults/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.instance_defaults.properties.vars,data:data12};
+if(typeof data11 === "string"){
+if(func2(data11) > 253){
+const err36 = {instancePath:instancePath+"/instance_defaults/location",schemaPath:"#/properties/instance_defaults/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.location,data:data11};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -465,8 +461,12 @@ vErrors.push(err36);
 errors++;
 }
 }
-else {
-const err37 = {instancePath:instancePath+"/instance_defaults/vars",schemaPath:"#/properties/instance_defaults/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.vars.type,parentSchema:schema11.properties.instance_defaults.properties.vars,data:data12};
+}
+if(data5.upstream !== undefined){
+let data12 = data5.upstream;
+if(typeof data12 === "string"){
+if(func2(data12) > 253){
+const err37 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data12};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -475,12 +475,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-if(data3.volumes !== undefined){
-let data13 = data3.volumes;
-if(Array.isArray(data13)){
-if(data13.length > 256){
-const err38 = {instancePath:instancePath+"/instance_defaults/volumes",schemaPath:"#/properties/instance_defaults/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.volumes,data:data13};
+if(func2(data12) < 1){
+const err38 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data12};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -491,7 +487,7 @@ errors++;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/instance_defaults/volumes",schemaPath:"#/properties/instance_defaults/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.volumes.type,parentSchema:schema11.properties.instance_defaults.properties.volumes,data:data13};
+const err39 = {instancePath:instancePath+"/instance_defaults/upstream",schemaPath:"#/properties/instance_defaults/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.upstream.type,parentSchema:schema11.properties.instance_defaults.properties.upstream,data:data12};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -501,10 +497,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data3.provision_only !== undefined){
-let data14 = data3.provision_only;
-if(typeof data14 !== "boolean"){
-const err40 = {instancePath:instancePath+"/instance_defaults/provision_only",schemaPath:"#/properties/instance_defaults/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.instance_defaults.properties.provision_only.type,parentSchema:schema11.properties.instance_defaults.properties.provision_only,data:data14};
+if(data5.tags !== undefined){
+let data13 = data5.tags;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+if(Object.keys(data13).length > 200){
+const err40 = {instancePath:instancePath+"/instance_defaults/tags",schemaPath:"#/properties/instance_defaults/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.instance_defaults.properties.tags,data:data13};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -514,11 +511,8 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data3.ansible_host !== undefined){
-let data15 = data3.ansible_host;
-if(typeof data15 === "string"){
-if(func2(data15) > 253){
-const err41 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data15};
+else {
+const err41 = {instancePath:instancePath+"/instance_defaults/tags",schemaPath:"#/properties/instance_defaults/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.tags.type,parentSchema:schema11.properties.instance_defaults.properties.tags,data:data13};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -527,8 +521,12 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(func2(data15) < 1){
-const err42 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data15};
+}
+if(data5.vars !== undefined){
+let data14 = data5.vars;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(Object.keys(data14).length > 500){
+const err42 = {instancePath:instancePath+"/instance_defaults/vars",schemaPath:"#/properties/instance_defaults/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.instance_defaults.properties.vars,data:data14};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -539,7 +537,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.ansible_host.type,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data15};
+const err43 = {instancePath:instancePath+"/instance_defaults/vars",schemaPath:"#/properties/instance_defaults/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.vars.type,parentSchema:schema11.properties.instance_defaults.properties.vars,data:data14};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -549,11 +547,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data3.ip_address !== undefined){
-let data16 = data3.ip_address;
-if(typeof data16 === "string"){
-if(func2(data16) > 64){
-const err44 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data16};
+if(data5.volumes !== undefined){
+let data15 = data5.volumes;
+if(Array.isArray(data15)){
+if(data15.length > 256){
+const err44 = {instancePath:instancePath+"/instance_defaults/volumes",schemaPath:"#/properties/instance_defaults/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.volumes,data:data15};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -562,8 +560,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!(formats0.validate(data16))){
-const err45 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data16};
+}
+else {
+const err45 = {instancePath:instancePath+"/instance_defaults/volumes",schemaPath:"#/properties/instance_defaults/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.volumes.type,parentSchema:schema11.properties.instance_defaults.properties.volumes,data:data15};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -573,8 +572,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.ip_address.type,parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data16};
+if(data5.provision_only !== undefined){
+let data16 = data5.provision_only;
+if(typeof data16 !== "boolean"){
+const err46 = {instancePath:instancePath+"/instance_defaults/provision_only",schemaPath:"#/properties/instance_defaults/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.instance_defaults.properties.provision_only.type,parentSchema:schema11.properties.instance_defaults.properties.provision_only,data:data16};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -584,11 +585,11 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data3.public_ip !== undefined){
-let data17 = data3.public_ip;
+if(data5.ansible_host !== undefined){
+let data17 = data5.ansible_host;
 if(typeof data17 === "string"){
-if(func2(data17) > 64){
-const err47 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data17};
+if(func2(data17) > 253){
+const err47 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data17};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -597,8 +598,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(!(formats0.validate(data17))){
-const err48 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data17};
+if(func2(data17) < 1){
+const err48 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data17};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -609,7 +610,7 @@ errors++;
 }
 }
 else {
-const err49 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.public_ip.type,parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data17};
+const err49 = {instancePath:instancePath+"/instance_defaults/ansible_host",schemaPath:"#/properties/instance_defaults/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.ansible_host.type,parentSchema:schema11.properties.instance_defaults.properties.ansible_host,data:data17};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -619,11 +620,11 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data3.private_ip !== undefined){
-let data18 = data3.private_ip;
+if(data5.ip_address !== undefined){
+let data18 = data5.ip_address;
 if(typeof data18 === "string"){
 if(func2(data18) > 64){
-const err50 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data18};
+const err50 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data18};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -633,7 +634,7 @@ vErrors.push(err50);
 errors++;
 }
 if(!(formats0.validate(data18))){
-const err51 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data18};
+const err51 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data18};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -644,7 +645,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.private_ip.type,parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data18};
+const err52 = {instancePath:instancePath+"/instance_defaults/ip_address",schemaPath:"#/properties/instance_defaults/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.ip_address.type,parentSchema:schema11.properties.instance_defaults.properties.ip_address,data:data18};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -654,11 +655,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data3.default_volumes !== undefined){
-let data19 = data3.default_volumes;
-if(Array.isArray(data19)){
-if(data19.length > 256){
-const err53 = {instancePath:instancePath+"/instance_defaults/default_volumes",schemaPath:"#/properties/instance_defaults/properties/default_volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.default_volumes,data:data19};
+if(data5.public_ip !== undefined){
+let data19 = data5.public_ip;
+if(typeof data19 === "string"){
+if(func2(data19) > 64){
+const err53 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data19};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -667,9 +668,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/instance_defaults/default_volumes",schemaPath:"#/properties/instance_defaults/properties/default_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.default_volumes.type,parentSchema:schema11.properties.instance_defaults.properties.default_volumes,data:data19};
+if(!(formats0.validate(data19))){
+const err54 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data19};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -679,9 +679,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
 else {
-const err55 = {instancePath:instancePath+"/instance_defaults",schemaPath:"#/properties/instance_defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.type,parentSchema:schema11.properties.instance_defaults,data:data3};
+const err55 = {instancePath:instancePath+"/instance_defaults/public_ip",schemaPath:"#/properties/instance_defaults/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.public_ip.type,parentSchema:schema11.properties.instance_defaults.properties.public_ip,data:data19};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -691,11 +690,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data.locations !== undefined){
-let data20 = data.locations;
-if(Array.isArray(data20)){
-if(data20.length > 200){
-const err56 = {instancePath:instancePath+"/locations",schemaPath:"#/properties/locations/maxItems",keyword:"maxItems",params:{limit: 200},message:"must NOT have more than 200 items",schema:200,parentSchema:schema11.properties.locations,data:data20};
+if(data5.private_ip !== undefined){
+let data20 = data5.private_ip;
+if(typeof data20 === "string"){
+if(func2(data20) > 64){
+const err56 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data20};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -704,12 +703,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-const len2 = data20.length;
-for(let i2=0; i2<len2; i2++){
-let data21 = data20[i2];
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-if(data21.Name === undefined){
-const err57 = {instancePath:instancePath+"/locations/" + i2,schemaPath:"#/properties/locations/items/required",keyword:"required",params:{missingProperty: "Name"},message:"must have required property '"+"Name"+"'",schema:schema11.properties.locations.items.required,parentSchema:schema11.properties.locations.items,data:data21};
+if(!(formats0.validate(data20))){
+const err57 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data20};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -718,10 +713,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data21.role !== undefined){
-let data22 = data21.role;
-if((typeof data22 !== "string") && (!(Array.isArray(data22)))){
-const err58 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.role.type},message:"must be string,array",schema:schema11.properties.locations.items.properties.role.type,parentSchema:schema11.properties.locations.items.properties.role,data:data22};
+}
+else {
+const err58 = {instancePath:instancePath+"/instance_defaults/private_ip",schemaPath:"#/properties/instance_defaults/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.private_ip.type,parentSchema:schema11.properties.instance_defaults.properties.private_ip,data:data20};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -730,9 +724,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(typeof data22 === "string"){
-if(func2(data22) > 1024){
-const err59 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.locations.items.properties.role,data:data22};
+}
+if(data5.image !== undefined){
+let data21 = data5.image;
+if(typeof data21 === "string"){
+if(func2(data21) > 1024){
+const err59 = {instancePath:instancePath+"/instance_defaults/image",schemaPath:"#/properties/instance_defaults/properties/image/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instance_defaults.properties.image,data:data21};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -741,8 +738,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(!pattern1.test(data22)){
-const err60 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.locations.items.properties.role,data:data22};
+if(func2(data21) < 1){
+const err60 = {instancePath:instancePath+"/instance_defaults/image",schemaPath:"#/properties/instance_defaults/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.image,data:data21};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -752,9 +749,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(Array.isArray(data22)){
-if(data22.length > 64){
-const err61 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.locations.items.properties.role,data:data22};
+else {
+const err61 = {instancePath:instancePath+"/instance_defaults/image",schemaPath:"#/properties/instance_defaults/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.image.type,parentSchema:schema11.properties.instance_defaults.properties.image,data:data21};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -763,8 +759,12 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data22.length < 1){
-const err62 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.locations.items.properties.role,data:data22};
+}
+if(data5.region !== undefined){
+let data22 = data5.region;
+if(typeof data22 === "string"){
+if(func2(data22) > 64){
+const err62 = {instancePath:instancePath+"/instance_defaults/region",schemaPath:"#/properties/instance_defaults/properties/region/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.region,data:data22};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -773,12 +773,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-const len3 = data22.length;
-for(let i3=0; i3<len3; i3++){
-let data23 = data22[i3];
-if(typeof data23 === "string"){
-if(func2(data23) > 253){
-const err63 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.role.items,data:data23};
+if(func2(data22) < 1){
+const err63 = {instancePath:instancePath+"/instance_defaults/region",schemaPath:"#/properties/instance_defaults/properties/region/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.region,data:data22};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -787,8 +783,9 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(!pattern2.test(data23)){
-const err64 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.locations.items.properties.role.items,data:data23};
+}
+else {
+const err64 = {instancePath:instancePath+"/instance_defaults/region",schemaPath:"#/properties/instance_defaults/properties/region/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.region.type,parentSchema:schema11.properties.instance_defaults.properties.region,data:data22};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -798,8 +795,11 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.role.items.type,parentSchema:schema11.properties.locations.items.properties.role.items,data:data23};
+if(data5.type !== undefined){
+let data23 = data5.type;
+if(typeof data23 === "string"){
+if(func2(data23) > 64){
+const err65 = {instancePath:instancePath+"/instance_defaults/type",schemaPath:"#/properties/instance_defaults/properties/type/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.type,data:data23};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -808,13 +808,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-}
-}
-if(data21.backup !== undefined){
-let data24 = data21.backup;
-if((typeof data24 !== "string") && (!(Array.isArray(data24)))){
-const err66 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.backup.type},message:"must be string,array",schema:schema11.properties.locations.items.properties.backup.type,parentSchema:schema11.properties.locations.items.properties.backup,data:data24};
+if(func2(data23) < 1){
+const err66 = {instancePath:instancePath+"/instance_defaults/type",schemaPath:"#/properties/instance_defaults/properties/type/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.type,data:data23};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -823,9 +818,9 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(typeof data24 === "string"){
-if(func2(data24) > 1024){
-const err67 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.locations.items.properties.backup,data:data24};
+}
+else {
+const err67 = {instancePath:instancePath+"/instance_defaults/type",schemaPath:"#/properties/instance_defaults/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.type.type,parentSchema:schema11.properties.instance_defaults.properties.type,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -834,8 +829,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(!pattern3.test(data24)){
-const err68 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.locations.items.properties.backup,data:data24};
+}
+if(data5.subnet !== undefined){
+let data24 = data5.subnet;
+if(typeof data24 === "string"){
+if(func2(data24) > 64){
+const err68 = {instancePath:instancePath+"/instance_defaults/subnet",schemaPath:"#/properties/instance_defaults/properties/subnet/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.subnet,data:data24};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -844,10 +843,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(Array.isArray(data24)){
-if(data24.length > 64){
-const err69 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.locations.items.properties.backup,data:data24};
+if(func2(data24) < 1){
+const err69 = {instancePath:instancePath+"/instance_defaults/subnet",schemaPath:"#/properties/instance_defaults/properties/subnet/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.subnet,data:data24};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -856,8 +853,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data24.length < 1){
-const err70 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.locations.items.properties.backup,data:data24};
+}
+else {
+const err70 = {instancePath:instancePath+"/instance_defaults/subnet",schemaPath:"#/properties/instance_defaults/properties/subnet/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.subnet.type,parentSchema:schema11.properties.instance_defaults.properties.subnet,data:data24};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -866,12 +864,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-const len4 = data24.length;
-for(let i4=0; i4<len4; i4++){
-let data25 = data24[i4];
+}
+if(data5.ec2_ami_user !== undefined){
+let data25 = data5.ec2_ami_user;
 if(typeof data25 === "string"){
-if(func2(data25) > 253){
-const err71 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.backup.items,data:data25};
+if(func2(data25) > 64){
+const err71 = {instancePath:instancePath+"/instance_defaults/ec2_ami_user",schemaPath:"#/properties/instance_defaults/properties/ec2_ami_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.ec2_ami_user,data:data25};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -880,8 +878,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!pattern3.test(data25)){
-const err72 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.locations.items.properties.backup.items,data:data25};
+if(func2(data25) < 1){
+const err72 = {instancePath:instancePath+"/instance_defaults/ec2_ami_user",schemaPath:"#/properties/instance_defaults/properties/ec2_ami_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.ec2_ami_user,data:data25};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -892,7 +890,7 @@ errors++;
 }
 }
 else {
-const err73 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.backup.items.type,parentSchema:schema11.properties.locations.items.properties.backup.items,data:data25};
+const err73 = {instancePath:instancePath+"/instance_defaults/ec2_ami_user",schemaPath:"#/properties/instance_defaults/properties/ec2_ami_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.ec2_ami_user.type,parentSchema:schema11.properties.instance_defaults.properties.ec2_ami_user,data:data25};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -902,13 +900,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
-}
-if(data21.platform !== undefined){
-let data26 = data21.platform;
+if(data5.az !== undefined){
+let data26 = data5.az;
 if(typeof data26 === "string"){
-if(!pattern5.test(data26)){
-const err74 = {instancePath:instancePath+"/locations/" + i2+"/platform",schemaPath:"#/properties/locations/items/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.locations.items.properties.platform,data:data26};
+if(func2(data26) > 64){
+const err74 = {instancePath:instancePath+"/instance_defaults/az",schemaPath:"#/properties/instance_defaults/properties/az/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.az,data:data26};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -917,9 +913,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/locations/" + i2+"/platform",schemaPath:"#/properties/locations/items/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.platform.type,parentSchema:schema11.properties.locations.items.properties.platform,data:data26};
+if(func2(data26) < 1){
+const err75 = {instancePath:instancePath+"/instance_defaults/az",schemaPath:"#/properties/instance_defaults/properties/az/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.az,data:data26};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -929,10 +924,8 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data21.location !== undefined){
-let data27 = data21.location;
-if((typeof data27 !== "string") && (!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27))))){
-const err76 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.location.type},message:"must be string,integer",schema:schema11.properties.locations.items.properties.location.type,parentSchema:schema11.properties.locations.items.properties.location,data:data27};
+else {
+const err76 = {instancePath:instancePath+"/instance_defaults/az",schemaPath:"#/properties/instance_defaults/properties/az/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.az.type,parentSchema:schema11.properties.instance_defaults.properties.az,data:data26};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -941,9 +934,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 0 || isNaN(data27)){
-const err77 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.locations.items.properties.location,data:data27};
+}
+if(data5.cluster_ssh_user !== undefined){
+let data27 = data5.cluster_ssh_user;
+if(typeof data27 === "string"){
+if(func2(data27) > 64){
+const err77 = {instancePath:instancePath+"/instance_defaults/cluster_ssh_user",schemaPath:"#/properties/instance_defaults/properties/cluster_ssh_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.cluster_ssh_user,data:data27};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -952,10 +948,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(typeof data27 === "string"){
-if(func2(data27) > 253){
-const err78 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.location,data:data27};
+if(func2(data27) < 1){
+const err78 = {instancePath:instancePath+"/instance_defaults/cluster_ssh_user",schemaPath:"#/properties/instance_defaults/properties/cluster_ssh_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.cluster_ssh_user,data:data27};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -965,12 +959,8 @@ vErrors.push(err78);
 errors++;
 }
 }
-}
-if(data21.upstream !== undefined){
-let data28 = data21.upstream;
-if(typeof data28 === "string"){
-if(func2(data28) > 253){
-const err79 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.upstream,data:data28};
+else {
+const err79 = {instancePath:instancePath+"/instance_defaults/cluster_ssh_user",schemaPath:"#/properties/instance_defaults/properties/cluster_ssh_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.cluster_ssh_user.type,parentSchema:schema11.properties.instance_defaults.properties.cluster_ssh_user,data:data27};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -979,8 +969,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(func2(data28) < 1){
-const err80 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.upstream,data:data28};
+}
+if(data5.spot_price !== undefined){
+let data28 = data5.spot_price;
+if((!((typeof data28 == "number") && (isFinite(data28)))) && (typeof data28 !== "string")){
+const err80 = {instancePath:instancePath+"/instance_defaults/spot_price",schemaPath:"#/properties/instance_defaults/properties/spot_price/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.spot_price.type},message:"must be number,string",schema:schema11.properties.instance_defaults.properties.spot_price.type,parentSchema:schema11.properties.instance_defaults.properties.spot_price,data:data28};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -989,9 +982,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.upstream.type,parentSchema:schema11.properties.locations.items.properties.upstream,data:data28};
+if(typeof data28 === "string"){
+if(func2(data28) > 32){
+const err81 = {instancePath:instancePath+"/instance_defaults/spot_price",schemaPath:"#/properties/instance_defaults/properties/spot_price/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.instance_defaults.properties.spot_price,data:data28};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1001,11 +994,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data21.tags !== undefined){
-let data29 = data21.tags;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(Object.keys(data29).length > 200){
-const err82 = {instancePath:instancePath+"/locations/" + i2+"/tags",schemaPath:"#/properties/locations/items/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.locations.items.properties.tags,data:data29};
+}
+if(data5.spot_wait_timeout !== undefined){
+let data29 = data5.spot_wait_timeout;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err82 = {instancePath:instancePath+"/instance_defaults/spot_wait_timeout",schemaPath:"#/properties/instance_defaults/properties/spot_wait_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.instance_defaults.properties.spot_wait_timeout.type,parentSchema:schema11.properties.instance_defaults.properties.spot_wait_timeout,data:data29};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1014,9 +1007,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/locations/" + i2+"/tags",schemaPath:"#/properties/locations/items/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.tags.type,parentSchema:schema11.properties.locations.items.properties.tags,data:data29};
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 < 0 || isNaN(data29)){
+const err83 = {instancePath:instancePath+"/instance_defaults/spot_wait_timeout",schemaPath:"#/properties/instance_defaults/properties/spot_wait_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instance_defaults.properties.spot_wait_timeout,data:data29};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1026,11 +1019,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data21.vars !== undefined){
-let data30 = data21.vars;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-if(Object.keys(data30).length > 500){
-const err84 = {instancePath:instancePath+"/locations/" + i2+"/vars",schemaPath:"#/properties/locations/items/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.locations.items.properties.vars,data:data30};
+}
+if(data5.spot_launch_group !== undefined){
+let data30 = data5.spot_launch_group;
+if(typeof data30 === "string"){
+if(func2(data30) > 255){
+const err84 = {instancePath:instancePath+"/instance_defaults/spot_launch_group",schemaPath:"#/properties/instance_defaults/properties/spot_launch_group/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.instance_defaults.properties.spot_launch_group,data:data30};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1039,9 +1033,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/locations/" + i2+"/vars",schemaPath:"#/properties/locations/items/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.vars.type,parentSchema:schema11.properties.locations.items.properties.vars,data:data30};
+if(func2(data30) < 1){
+const err85 = {instancePath:instancePath+"/instance_defaults/spot_launch_group",schemaPath:"#/properties/instance_defaults/properties/spot_launch_group/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.spot_launch_group,data:data30};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1051,11 +1044,8 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data21.volumes !== undefined){
-let data31 = data21.volumes;
-if(Array.isArray(data31)){
-if(data31.length > 256){
-const err86 = {instancePath:instancePath+"/locations/" + i2+"/volumes",schemaPath:"#/properties/locations/items/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.volumes,data:data31};
+else {
+const err86 = {instancePath:instancePath+"/instance_defaults/spot_launch_group",schemaPath:"#/properties/instance_defaults/properties/spot_launch_group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.spot_launch_group.type,parentSchema:schema11.properties.instance_defaults.properties.spot_launch_group,data:data30};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1065,8 +1055,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-else {
-const err87 = {instancePath:instancePath+"/locations/" + i2+"/volumes",schemaPath:"#/properties/locations/items/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.volumes.type,parentSchema:schema11.properties.locations.items.properties.volumes,data:data31};
+if(data5.termination_protection !== undefined){
+let data31 = data5.termination_protection;
+if((typeof data31 !== "boolean") && (typeof data31 !== "string")){
+const err87 = {instancePath:instancePath+"/instance_defaults/termination_protection",schemaPath:"#/properties/instance_defaults/properties/termination_protection/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.termination_protection.type},message:"must be boolean,string",schema:schema11.properties.instance_defaults.properties.termination_protection.type,parentSchema:schema11.properties.instance_defaults.properties.termination_protection,data:data31};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1075,11 +1067,9 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data21.provision_only !== undefined){
-let data32 = data21.provision_only;
-if(typeof data32 !== "boolean"){
-const err88 = {instancePath:instancePath+"/locations/" + i2+"/provision_only",schemaPath:"#/properties/locations/items/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.locations.items.properties.provision_only.type,parentSchema:schema11.properties.locations.items.properties.provision_only,data:data32};
+if(typeof data31 === "string"){
+if(!pattern6.test(data31)){
+const err88 = {instancePath:instancePath+"/instance_defaults/termination_protection",schemaPath:"#/properties/instance_defaults/properties/termination_protection/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instance_defaults.properties.termination_protection,data:data31};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1089,11 +1079,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data21.ansible_host !== undefined){
-let data33 = data21.ansible_host;
-if(typeof data33 === "string"){
-if(func2(data33) > 253){
-const err89 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data33};
+}
+if(data5.assign_public_ip !== undefined){
+let data32 = data5.assign_public_ip;
+if((typeof data32 !== "boolean") && (typeof data32 !== "string")){
+const err89 = {instancePath:instancePath+"/instance_defaults/assign_public_ip",schemaPath:"#/properties/instance_defaults/properties/assign_public_ip/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.assign_public_ip.type},message:"must be boolean,string",schema:schema11.properties.instance_defaults.properties.assign_public_ip.type,parentSchema:schema11.properties.instance_defaults.properties.assign_public_ip,data:data32};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1102,8 +1092,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(func2(data33) < 1){
-const err90 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data33};
+if(typeof data32 === "string"){
+if(!pattern6.test(data32)){
+const err90 = {instancePath:instancePath+"/instance_defaults/assign_public_ip",schemaPath:"#/properties/instance_defaults/properties/assign_public_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instance_defaults.properties.assign_public_ip,data:data32};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1113,8 +1104,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-else {
-const err91 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.ansible_host.type,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data33};
+}
+if(data5.assign_elastic_ip !== undefined){
+let data33 = data5.assign_elastic_ip;
+if((typeof data33 !== "boolean") && (typeof data33 !== "string")){
+const err91 = {instancePath:instancePath+"/instance_defaults/assign_elastic_ip",schemaPath:"#/properties/instance_defaults/properties/assign_elastic_ip/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.assign_elastic_ip.type},message:"must be boolean,string",schema:schema11.properties.instance_defaults.properties.assign_elastic_ip.type,parentSchema:schema11.properties.instance_defaults.properties.assign_elastic_ip,data:data33};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1123,12 +1117,9 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data21.ip_address !== undefined){
-let data34 = data21.ip_address;
-if(typeof data34 === "string"){
-if(func2(data34) > 64){
-const err92 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.ip_address,data:data34};
+if(typeof data33 === "string"){
+if(!pattern6.test(data33)){
+const err92 = {instancePath:instancePath+"/instance_defaults/assign_elastic_ip",schemaPath:"#/properties/instance_defaults/properties/assign_elastic_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instance_defaults.properties.assign_elastic_ip,data:data33};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1137,8 +1128,13 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(!(formats0.validate(data34))){
-const err93 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.ip_address,data:data34};
+}
+}
+if(data5.elastic_ip !== undefined){
+let data34 = data5.elastic_ip;
+if(typeof data34 === "string"){
+if(func2(data34) > 64){
+const err93 = {instancePath:instancePath+"/instance_defaults/elastic_ip",schemaPath:"#/properties/instance_defaults/properties/elastic_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.elastic_ip,data:data34};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1147,9 +1143,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-else {
-const err94 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.ip_address.type,parentSchema:schema11.properties.locations.items.properties.ip_address,data:data34};
+if(!(formats0.validate(data34))){
+const err94 = {instancePath:instancePath+"/instance_defaults/elastic_ip",schemaPath:"#/properties/instance_defaults/properties/elastic_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instance_defaults.properties.elastic_ip,data:data34};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1159,11 +1154,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data21.public_ip !== undefined){
-let data35 = data21.public_ip;
-if(typeof data35 === "string"){
-if(func2(data35) > 64){
-const err95 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.public_ip,data:data35};
+else {
+const err95 = {instancePath:instancePath+"/instance_defaults/elastic_ip",schemaPath:"#/properties/instance_defaults/properties/elastic_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.elastic_ip.type,parentSchema:schema11.properties.instance_defaults.properties.elastic_ip,data:data34};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1172,8 +1164,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(!(formats0.validate(data35))){
-const err96 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.public_ip,data:data35};
+}
+if(data5.route53_hosted_zone_id !== undefined){
+let data35 = data5.route53_hosted_zone_id;
+if(typeof data35 === "string"){
+if(func2(data35) > 64){
+const err96 = {instancePath:instancePath+"/instance_defaults/route53_hosted_zone_id",schemaPath:"#/properties/instance_defaults/properties/route53_hosted_zone_id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.route53_hosted_zone_id,data:data35};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1182,9 +1178,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-else {
-const err97 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.public_ip.type,parentSchema:schema11.properties.locations.items.properties.public_ip,data:data35};
+if(func2(data35) < 1){
+const err97 = {instancePath:instancePath+"/instance_defaults/route53_hosted_zone_id",schemaPath:"#/properties/instance_defaults/properties/route53_hosted_zone_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.route53_hosted_zone_id,data:data35};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1194,11 +1189,8 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data21.private_ip !== undefined){
-let data36 = data21.private_ip;
-if(typeof data36 === "string"){
-if(func2(data36) > 64){
-const err98 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.private_ip,data:data36};
+else {
+const err98 = {instancePath:instancePath+"/instance_defaults/route53_hosted_zone_id",schemaPath:"#/properties/instance_defaults/properties/route53_hosted_zone_id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.route53_hosted_zone_id.type,parentSchema:schema11.properties.instance_defaults.properties.route53_hosted_zone_id,data:data35};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1207,8 +1199,11 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(!(formats0.validate(data36))){
-const err99 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.private_ip,data:data36};
+}
+if(data5.route53_private_zone !== undefined){
+let data36 = data5.route53_private_zone;
+if((typeof data36 !== "boolean") && (typeof data36 !== "string")){
+const err99 = {instancePath:instancePath+"/instance_defaults/route53_private_zone",schemaPath:"#/properties/instance_defaults/properties/route53_private_zone/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.route53_private_zone.type},message:"must be boolean,string",schema:schema11.properties.instance_defaults.properties.route53_private_zone.type,parentSchema:schema11.properties.instance_defaults.properties.route53_private_zone,data:data36};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1217,9 +1212,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-else {
-const err100 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.private_ip.type,parentSchema:schema11.properties.locations.items.properties.private_ip,data:data36};
+if(typeof data36 === "string"){
+if(!pattern6.test(data36)){
+const err100 = {instancePath:instancePath+"/instance_defaults/route53_private_zone",schemaPath:"#/properties/instance_defaults/properties/route53_private_zone/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instance_defaults.properties.route53_private_zone,data:data36};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1229,11 +1224,12 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data21.Name !== undefined){
-let data37 = data21.Name;
+}
+if(data5.route53_zone !== undefined){
+let data37 = data5.route53_zone;
 if(typeof data37 === "string"){
 if(func2(data37) > 253){
-const err101 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.Name,data:data37};
+const err101 = {instancePath:instancePath+"/instance_defaults/route53_zone",schemaPath:"#/properties/instance_defaults/properties/route53_zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instance_defaults.properties.route53_zone,data:data37};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1243,7 +1239,7 @@ vErrors.push(err101);
 errors++;
 }
 if(func2(data37) < 1){
-const err102 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.Name,data:data37};
+const err102 = {instancePath:instancePath+"/instance_defaults/route53_zone",schemaPath:"#/properties/instance_defaults/properties/route53_zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.route53_zone,data:data37};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1254,7 +1250,7 @@ errors++;
 }
 }
 else {
-const err103 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.Name.type,parentSchema:schema11.properties.locations.items.properties.Name,data:data37};
+const err103 = {instancePath:instancePath+"/instance_defaults/route53_zone",schemaPath:"#/properties/instance_defaults/properties/route53_zone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.route53_zone.type,parentSchema:schema11.properties.instance_defaults.properties.route53_zone,data:data37};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1264,9 +1260,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-else {
-const err104 = {instancePath:instancePath+"/locations/" + i2,schemaPath:"#/properties/locations/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.type,parentSchema:schema11.properties.locations.items,data:data21};
+if(data5.privileged !== undefined){
+let data38 = data5.privileged;
+if((typeof data38 !== "boolean") && (typeof data38 !== "string")){
+const err104 = {instancePath:instancePath+"/instance_defaults/privileged",schemaPath:"#/properties/instance_defaults/properties/privileged/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.privileged.type},message:"must be boolean,string",schema:schema11.properties.instance_defaults.properties.privileged.type,parentSchema:schema11.properties.instance_defaults.properties.privileged,data:data38};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1275,10 +1272,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-}
-else {
-const err105 = {instancePath:instancePath+"/locations",schemaPath:"#/properties/locations/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.type,parentSchema:schema11.properties.locations,data:data20};
+if(typeof data38 === "string"){
+if(!pattern6.test(data38)){
+const err105 = {instancePath:instancePath+"/instance_defaults/privileged",schemaPath:"#/properties/instance_defaults/properties/privileged/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instance_defaults.properties.privileged,data:data38};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1288,11 +1284,11 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data.instances !== undefined){
-let data38 = data.instances;
-if(Array.isArray(data38)){
-if(data38.length > 1000){
-const err106 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema11.properties.instances,data:data38};
+}
+if(data5.restart_policy !== undefined){
+let data39 = data5.restart_policy;
+if(typeof data39 !== "string"){
+const err106 = {instancePath:instancePath+"/instance_defaults/restart_policy",schemaPath:"#/properties/instance_defaults/properties/restart_policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.restart_policy.type,parentSchema:schema11.properties.instance_defaults.properties.restart_policy,data:data39};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1301,8 +1297,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data38.length < 1){
-const err107 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances,data:data38};
+if(!((((data39 === "no") || (data39 === "on-failure")) || (data39 === "always")) || (data39 === "unless-stopped"))){
+const err107 = {instancePath:instancePath+"/instance_defaults/restart_policy",schemaPath:"#/properties/instance_defaults/properties/restart_policy/enum",keyword:"enum",params:{allowedValues: schema11.properties.instance_defaults.properties.restart_policy.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.instance_defaults.properties.restart_policy.enum,parentSchema:schema11.properties.instance_defaults.properties.restart_policy,data:data39};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1311,12 +1307,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-const len5 = data38.length;
-for(let i5=0; i5<len5; i5++){
-let data39 = data38[i5];
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.node === undefined){
-const err108 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/required",keyword:"required",params:{missingProperty: "node"},message:"must have required property '"+"node"+"'",schema:schema11.properties.instances.items.required,parentSchema:schema11.properties.instances.items,data:data39};
+}
+if(data5.memory !== undefined){
+let data40 = data5.memory;
+if((typeof data40 !== "string") && (!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40))))){
+const err108 = {instancePath:instancePath+"/instance_defaults/memory",schemaPath:"#/properties/instance_defaults/properties/memory/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.memory.type},message:"must be string,integer",schema:schema11.properties.instance_defaults.properties.memory.type,parentSchema:schema11.properties.instance_defaults.properties.memory,data:data40};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1325,9 +1320,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-for(const key1 in data39){
-if(!(func4.call(schema11.properties.instances.items.properties, key1))){
-const err109 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instances.items,data:data39};
+if(typeof data40 === "string"){
+if(func2(data40) > 64){
+const err109 = {instancePath:instancePath+"/instance_defaults/memory",schemaPath:"#/properties/instance_defaults/properties/memory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.memory,data:data40};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1337,11 +1332,11 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data39.Name !== undefined){
-let data40 = data39.Name;
-if(typeof data40 === "string"){
-if(func2(data40) > 253){
-const err110 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.Name,data:data40};
+}
+if(data5.memory_reservation !== undefined){
+let data41 = data5.memory_reservation;
+if((typeof data41 !== "string") && (!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41))))){
+const err110 = {instancePath:instancePath+"/instance_defaults/memory_reservation",schemaPath:"#/properties/instance_defaults/properties/memory_reservation/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.memory_reservation.type},message:"must be string,integer",schema:schema11.properties.instance_defaults.properties.memory_reservation.type,parentSchema:schema11.properties.instance_defaults.properties.memory_reservation,data:data41};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1350,8 +1345,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(func2(data40) < 1){
-const err111 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.Name,data:data40};
+if(typeof data41 === "string"){
+if(func2(data41) > 64){
+const err111 = {instancePath:instancePath+"/instance_defaults/memory_reservation",schemaPath:"#/properties/instance_defaults/properties/memory_reservation/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.memory_reservation,data:data41};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1361,8 +1357,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.Name.type,parentSchema:schema11.properties.instances.items.properties.Name,data:data40};
+}
+if(data5.shm_size !== undefined){
+let data42 = data5.shm_size;
+if((typeof data42 !== "string") && (!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42))))){
+const err112 = {instancePath:instancePath+"/instance_defaults/shm_size",schemaPath:"#/properties/instance_defaults/properties/shm_size/type",keyword:"type",params:{type: schema11.properties.instance_defaults.properties.shm_size.type},message:"must be string,integer",schema:schema11.properties.instance_defaults.properties.shm_size.type,parentSchema:schema11.properties.instance_defaults.properties.shm_size,data:data42};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1371,11 +1370,9 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data39.node !== undefined){
-let data41 = data39.node;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err113 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.instances.items.properties.node.type,parentSchema:schema11.properties.instances.items.properties.node,data:data41};
+if(typeof data42 === "string"){
+if(func2(data42) > 64){
+const err113 = {instancePath:instancePath+"/instance_defaults/shm_size",schemaPath:"#/properties/instance_defaults/properties/shm_size/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.shm_size,data:data42};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1384,9 +1381,13 @@ vErrors.push(err113);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 1000000 || isNaN(data41)){
-const err114 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.instances.items.properties.node,data:data41};
+}
+}
+if(data5.env_file !== undefined){
+let data43 = data5.env_file;
+if(typeof data43 === "string"){
+if(func2(data43) > 4096){
+const err114 = {instancePath:instancePath+"/instance_defaults/env_file",schemaPath:"#/properties/instance_defaults/properties/env_file/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.instance_defaults.properties.env_file,data:data43};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1395,8 +1396,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data41 < 0 || isNaN(data41)){
-const err115 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instances.items.properties.node,data:data41};
+if(func2(data43) < 1){
+const err115 = {instancePath:instancePath+"/instance_defaults/env_file",schemaPath:"#/properties/instance_defaults/properties/env_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.env_file,data:data43};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1406,11 +1407,8 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-if(data39.role !== undefined){
-let data42 = data39.role;
-if((typeof data42 !== "string") && (!(Array.isArray(data42)))){
-const err116 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.role.type},message:"must be string,array",schema:schema11.properties.instances.items.properties.role.type,parentSchema:schema11.properties.instances.items.properties.role,data:data42};
+else {
+const err116 = {instancePath:instancePath+"/instance_defaults/env_file",schemaPath:"#/properties/instance_defaults/properties/env_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.env_file.type,parentSchema:schema11.properties.instance_defaults.properties.env_file,data:data43};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1419,9 +1417,12 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(typeof data42 === "string"){
-if(func2(data42) > 1024){
-const err117 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instances.items.properties.role,data:data42};
+}
+if(data5.env !== undefined){
+let data44 = data5.env;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(Object.keys(data44).length > 256){
+const err117 = {instancePath:instancePath+"/instance_defaults/env",schemaPath:"#/properties/instance_defaults/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instance_defaults.properties.env,data:data44};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1430,8 +1431,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(!pattern1.test(data42)){
-const err118 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.instances.items.properties.role,data:data42};
+}
+else {
+const err118 = {instancePath:instancePath+"/instance_defaults/env",schemaPath:"#/properties/instance_defaults/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.env.type,parentSchema:schema11.properties.instance_defaults.properties.env,data:data44};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1441,9 +1443,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(Array.isArray(data42)){
-if(data42.length > 64){
-const err119 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instances.items.properties.role,data:data42};
+if(data5.log_driver !== undefined){
+let data45 = data5.log_driver;
+if(typeof data45 === "string"){
+if(func2(data45) > 64){
+const err119 = {instancePath:instancePath+"/instance_defaults/log_driver",schemaPath:"#/properties/instance_defaults/properties/log_driver/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instance_defaults.properties.log_driver,data:data45};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1452,8 +1456,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(data42.length < 1){
-const err120 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances.items.properties.role,data:data42};
+if(func2(data45) < 1){
+const err120 = {instancePath:instancePath+"/instance_defaults/log_driver",schemaPath:"#/properties/instance_defaults/properties/log_driver/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instance_defaults.properties.log_driver,data:data45};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1462,12 +1466,9 @@ vErrors.push(err120);
 }
 errors++;
 }
-const len6 = data42.length;
-for(let i6=0; i6<len6; i6++){
-let data43 = data42[i6];
-if(typeof data43 === "string"){
-if(func2(data43) > 253){
-const err121 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.role.items,data:data43};
+}
+else {
+const err121 = {instancePath:instancePath+"/instance_defaults/log_driver",schemaPath:"#/properties/instance_defaults/properties/log_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instance_defaults.properties.log_driver.type,parentSchema:schema11.properties.instance_defaults.properties.log_driver,data:data45};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1476,8 +1477,12 @@ vErrors.push(err121);
 }
 errors++;
 }
-if(!pattern2.test(data43)){
-const err122 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.instances.items.properties.role.items,data:data43};
+}
+if(data5.log_options !== undefined){
+let data46 = data5.log_options;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(Object.keys(data46).length > 256){
+const err122 = {instancePath:instancePath+"/instance_defaults/log_options",schemaPath:"#/properties/instance_defaults/properties/log_options/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instance_defaults.properties.log_options,data:data46};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1488,7 +1493,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.role.items.type,parentSchema:schema11.properties.instances.items.properties.role.items,data:data43};
+const err123 = {instancePath:instancePath+"/instance_defaults/log_options",schemaPath:"#/properties/instance_defaults/properties/log_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.log_options.type,parentSchema:schema11.properties.instance_defaults.properties.log_options,data:data46};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1498,12 +1503,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-}
-if(data39.backup !== undefined){
-let data44 = data39.backup;
-if((typeof data44 !== "string") && (!(Array.isArray(data44)))){
-const err124 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.backup.type},message:"must be string,array",schema:schema11.properties.instances.items.properties.backup.type,parentSchema:schema11.properties.instances.items.properties.backup,data:data44};
+if(data5.exposed_ports !== undefined){
+let data47 = data5.exposed_ports;
+if(Array.isArray(data47)){
+if(data47.length > 256){
+const err124 = {instancePath:instancePath+"/instance_defaults/exposed_ports",schemaPath:"#/properties/instance_defaults/properties/exposed_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.exposed_ports,data:data47};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1512,9 +1516,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(typeof data44 === "string"){
-if(func2(data44) > 1024){
-const err125 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instances.items.properties.backup,data:data44};
+}
+else {
+const err125 = {instancePath:instancePath+"/instance_defaults/exposed_ports",schemaPath:"#/properties/instance_defaults/properties/exposed_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.exposed_ports.type,parentSchema:schema11.properties.instance_defaults.properties.exposed_ports,data:data47};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1523,8 +1527,12 @@ vErrors.push(err125);
 }
 errors++;
 }
-if(!pattern3.test(data44)){
-const err126 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instances.items.properties.backup,data:data44};
+}
+if(data5.published_ports !== undefined){
+let data48 = data5.published_ports;
+if(Array.isArray(data48)){
+if(data48.length > 256){
+const err126 = {instancePath:instancePath+"/instance_defaults/published_ports",schemaPath:"#/properties/instance_defaults/properties/published_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.published_ports,data:data48};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1534,9 +1542,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(Array.isArray(data44)){
-if(data44.length > 64){
-const err127 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instances.items.properties.backup,data:data44};
+else {
+const err127 = {instancePath:instancePath+"/instance_defaults/published_ports",schemaPath:"#/properties/instance_defaults/properties/published_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.published_ports.type,parentSchema:schema11.properties.instance_defaults.properties.published_ports,data:data48};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1545,8 +1552,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data44.length < 1){
-const err128 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances.items.properties.backup,data:data44};
+}
+if(data5.devices !== undefined){
+let data49 = data5.devices;
+if(Array.isArray(data49)){
+if(data49.length > 256){
+const err128 = {instancePath:instancePath+"/instance_defaults/devices",schemaPath:"#/properties/instance_defaults/properties/devices/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.devices,data:data49};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1555,12 +1566,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-const len7 = data44.length;
-for(let i7=0; i7<len7; i7++){
-let data45 = data44[i7];
-if(typeof data45 === "string"){
-if(func2(data45) > 253){
-const err129 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.backup.items,data:data45};
+}
+else {
+const err129 = {instancePath:instancePath+"/instance_defaults/devices",schemaPath:"#/properties/instance_defaults/properties/devices/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.devices.type,parentSchema:schema11.properties.instance_defaults.properties.devices,data:data49};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1569,8 +1577,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(!pattern3.test(data45)){
-const err130 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instances.items.properties.backup.items,data:data45};
+}
+if(data5.networks !== undefined){
+let data50 = data5.networks;
+if(Array.isArray(data50)){
+if(data50.length > 256){
+const err130 = {instancePath:instancePath+"/instance_defaults/networks",schemaPath:"#/properties/instance_defaults/properties/networks/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.networks,data:data50};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1581,7 +1593,7 @@ errors++;
 }
 }
 else {
-const err131 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.backup.items.type,parentSchema:schema11.properties.instances.items.properties.backup.items,data:data45};
+const err131 = {instancePath:instancePath+"/instance_defaults/networks",schemaPath:"#/properties/instance_defaults/properties/networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.networks.type,parentSchema:schema11.properties.instance_defaults.properties.networks,data:data50};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1591,13 +1603,11 @@ vErrors.push(err131);
 errors++;
 }
 }
-}
-}
-if(data39.platform !== undefined){
-let data46 = data39.platform;
-if(typeof data46 === "string"){
-if(!pattern5.test(data46)){
-const err132 = {instancePath:instancePath+"/instances/" + i5+"/platform",schemaPath:"#/properties/instances/items/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.instances.items.properties.platform,data:data46};
+if(data5.sysctls !== undefined){
+let data51 = data5.sysctls;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(Object.keys(data51).length > 256){
+const err132 = {instancePath:instancePath+"/instance_defaults/sysctls",schemaPath:"#/properties/instance_defaults/properties/sysctls/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instance_defaults.properties.sysctls,data:data51};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1608,7 +1618,7 @@ errors++;
 }
 }
 else {
-const err133 = {instancePath:instancePath+"/instances/" + i5+"/platform",schemaPath:"#/properties/instances/items/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.platform.type,parentSchema:schema11.properties.instances.items.properties.platform,data:data46};
+const err133 = {instancePath:instancePath+"/instance_defaults/sysctls",schemaPath:"#/properties/instance_defaults/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.properties.sysctls.type,parentSchema:schema11.properties.instance_defaults.properties.sysctls,data:data51};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1618,10 +1628,11 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data39.location !== undefined){
-let data47 = data39.location;
-if((typeof data47 !== "string") && (!(((typeof data47 == "number") && (!(data47 % 1) && !isNaN(data47))) && (isFinite(data47))))){
-const err134 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.location.type},message:"must be string,integer",schema:schema11.properties.instances.items.properties.location.type,parentSchema:schema11.properties.instances.items.properties.location,data:data47};
+if(data5.ulimits !== undefined){
+let data52 = data5.ulimits;
+if(Array.isArray(data52)){
+if(data52.length > 256){
+const err134 = {instancePath:instancePath+"/instance_defaults/ulimits",schemaPath:"#/properties/instance_defaults/properties/ulimits/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.ulimits,data:data52};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1630,9 +1641,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
-const err135 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instances.items.properties.location,data:data47};
+}
+else {
+const err135 = {instancePath:instancePath+"/instance_defaults/ulimits",schemaPath:"#/properties/instance_defaults/properties/ulimits/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.ulimits.type,parentSchema:schema11.properties.instance_defaults.properties.ulimits,data:data52};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1642,9 +1653,11 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(typeof data47 === "string"){
-if(func2(data47) > 253){
-const err136 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.location,data:data47};
+if(data5.local_source_directories !== undefined){
+let data53 = data5.local_source_directories;
+if(Array.isArray(data53)){
+if(data53.length > 256){
+const err136 = {instancePath:instancePath+"/instance_defaults/local_source_directories",schemaPath:"#/properties/instance_defaults/properties/local_source_directories/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.local_source_directories,data:data53};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1654,12 +1667,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-if(data39.upstream !== undefined){
-let data48 = data39.upstream;
-if(typeof data48 === "string"){
-if(func2(data48) > 253){
-const err137 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.upstream,data:data48};
+else {
+const err137 = {instancePath:instancePath+"/instance_defaults/local_source_directories",schemaPath:"#/properties/instance_defaults/properties/local_source_directories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.local_source_directories.type,parentSchema:schema11.properties.instance_defaults.properties.local_source_directories,data:data53};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1668,8 +1677,12 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(func2(data48) < 1){
-const err138 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.upstream,data:data48};
+}
+if(data5.docker_security_opts !== undefined){
+let data54 = data5.docker_security_opts;
+if(Array.isArray(data54)){
+if(data54.length > 256){
+const err138 = {instancePath:instancePath+"/instance_defaults/docker_security_opts",schemaPath:"#/properties/instance_defaults/properties/docker_security_opts/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.docker_security_opts,data:data54};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1680,7 +1693,7 @@ errors++;
 }
 }
 else {
-const err139 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.upstream.type,parentSchema:schema11.properties.instances.items.properties.upstream,data:data48};
+const err139 = {instancePath:instancePath+"/instance_defaults/docker_security_opts",schemaPath:"#/properties/instance_defaults/properties/docker_security_opts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.docker_security_opts.type,parentSchema:schema11.properties.instance_defaults.properties.docker_security_opts,data:data54};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1690,11 +1703,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data39.tags !== undefined){
-let data49 = data39.tags;
-if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
-if(Object.keys(data49).length > 200){
-const err140 = {instancePath:instancePath+"/instances/" + i5+"/tags",schemaPath:"#/properties/instances/items/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.instances.items.properties.tags,data:data49};
+if(data5.docker_cap_add !== undefined){
+let data55 = data5.docker_cap_add;
+if(Array.isArray(data55)){
+if(data55.length > 256){
+const err140 = {instancePath:instancePath+"/instance_defaults/docker_cap_add",schemaPath:"#/properties/instance_defaults/properties/docker_cap_add/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.docker_cap_add,data:data55};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1705,7 +1718,7 @@ errors++;
 }
 }
 else {
-const err141 = {instancePath:instancePath+"/instances/" + i5+"/tags",schemaPath:"#/properties/instances/items/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.tags.type,parentSchema:schema11.properties.instances.items.properties.tags,data:data49};
+const err141 = {instancePath:instancePath+"/instance_defaults/docker_cap_add",schemaPath:"#/properties/instance_defaults/properties/docker_cap_add/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.docker_cap_add.type,parentSchema:schema11.properties.instance_defaults.properties.docker_cap_add,data:data55};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1715,11 +1728,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data39.vars !== undefined){
-let data50 = data39.vars;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-if(Object.keys(data50).length > 500){
-const err142 = {instancePath:instancePath+"/instances/" + i5+"/vars",schemaPath:"#/properties/instances/items/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.instances.items.properties.vars,data:data50};
+if(data5.docker_cap_drop !== undefined){
+let data56 = data5.docker_cap_drop;
+if(Array.isArray(data56)){
+if(data56.length > 256){
+const err142 = {instancePath:instancePath+"/instance_defaults/docker_cap_drop",schemaPath:"#/properties/instance_defaults/properties/docker_cap_drop/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.docker_cap_drop,data:data56};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1730,7 +1743,7 @@ errors++;
 }
 }
 else {
-const err143 = {instancePath:instancePath+"/instances/" + i5+"/vars",schemaPath:"#/properties/instances/items/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.vars.type,parentSchema:schema11.properties.instances.items.properties.vars,data:data50};
+const err143 = {instancePath:instancePath+"/instance_defaults/docker_cap_drop",schemaPath:"#/properties/instance_defaults/properties/docker_cap_drop/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.docker_cap_drop.type,parentSchema:schema11.properties.instance_defaults.properties.docker_cap_drop,data:data56};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1740,11 +1753,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data39.volumes !== undefined){
-let data51 = data39.volumes;
-if(Array.isArray(data51)){
-if(data51.length > 256){
-const err144 = {instancePath:instancePath+"/instances/" + i5+"/volumes",schemaPath:"#/properties/instances/items/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.volumes,data:data51};
+if(data5.default_volumes !== undefined){
+let data57 = data5.default_volumes;
+if(Array.isArray(data57)){
+if(data57.length > 256){
+const err144 = {instancePath:instancePath+"/instance_defaults/default_volumes",schemaPath:"#/properties/instance_defaults/properties/default_volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instance_defaults.properties.default_volumes,data:data57};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1755,7 +1768,7 @@ errors++;
 }
 }
 else {
-const err145 = {instancePath:instancePath+"/instances/" + i5+"/volumes",schemaPath:"#/properties/instances/items/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.volumes.type,parentSchema:schema11.properties.instances.items.properties.volumes,data:data51};
+const err145 = {instancePath:instancePath+"/instance_defaults/default_volumes",schemaPath:"#/properties/instance_defaults/properties/default_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instance_defaults.properties.default_volumes.type,parentSchema:schema11.properties.instance_defaults.properties.default_volumes,data:data57};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1765,10 +1778,9 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data39.provision_only !== undefined){
-let data52 = data39.provision_only;
-if(typeof data52 !== "boolean"){
-const err146 = {instancePath:instancePath+"/instances/" + i5+"/provision_only",schemaPath:"#/properties/instances/items/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.instances.items.properties.provision_only.type,parentSchema:schema11.properties.instances.items.properties.provision_only,data:data52};
+}
+else {
+const err146 = {instancePath:instancePath+"/instance_defaults",schemaPath:"#/properties/instance_defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instance_defaults.type,parentSchema:schema11.properties.instance_defaults,data:data5};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1778,11 +1790,11 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data39.ansible_host !== undefined){
-let data53 = data39.ansible_host;
-if(typeof data53 === "string"){
-if(func2(data53) > 253){
-const err147 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data53};
+if(data.locations !== undefined){
+let data58 = data.locations;
+if(Array.isArray(data58)){
+if(data58.length > 200){
+const err147 = {instancePath:instancePath+"/locations",schemaPath:"#/properties/locations/maxItems",keyword:"maxItems",params:{limit: 200},message:"must NOT have more than 200 items",schema:200,parentSchema:schema11.properties.locations,data:data58};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1791,8 +1803,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(func2(data53) < 1){
-const err148 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data53};
+const len2 = data58.length;
+for(let i2=0; i2<len2; i2++){
+let data59 = data58[i2];
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.Name === undefined){
+const err148 = {instancePath:instancePath+"/locations/" + i2,schemaPath:"#/properties/locations/items/required",keyword:"required",params:{missingProperty: "Name"},message:"must have required property '"+"Name"+"'",schema:schema11.properties.locations.items.required,parentSchema:schema11.properties.locations.items,data:data59};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1801,9 +1817,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.ansible_host.type,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data53};
+for(const key1 in data59){
+if(!(func8.call(schema11.properties.locations.items.properties, key1))){
+const err149 = {instancePath:instancePath+"/locations/" + i2,schemaPath:"#/properties/locations/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.locations.items,data:data59};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1813,11 +1829,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data39.ip_address !== undefined){
-let data54 = data39.ip_address;
-if(typeof data54 === "string"){
-if(func2(data54) > 64){
-const err150 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.ip_address,data:data54};
+if(data59.role !== undefined){
+let data60 = data59.role;
+if((typeof data60 !== "string") && (!(Array.isArray(data60)))){
+const err150 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.role.type},message:"must be string,array",schema:schema11.properties.locations.items.properties.role.type,parentSchema:schema11.properties.locations.items.properties.role,data:data60};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1826,8 +1841,9 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(!(formats0.validate(data54))){
-const err151 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.ip_address,data:data54};
+if(typeof data60 === "string"){
+if(func2(data60) > 1024){
+const err151 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.locations.items.properties.role,data:data60};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1836,9 +1852,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.ip_address.type,parentSchema:schema11.properties.instances.items.properties.ip_address,data:data54};
+if(!pattern1.test(data60)){
+const err152 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.locations.items.properties.role,data:data60};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1848,11 +1863,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data39.public_ip !== undefined){
-let data55 = data39.public_ip;
-if(typeof data55 === "string"){
-if(func2(data55) > 64){
-const err153 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.public_ip,data:data55};
+if(Array.isArray(data60)){
+if(data60.length > 64){
+const err153 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.locations.items.properties.role,data:data60};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1861,8 +1874,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(!(formats0.validate(data55))){
-const err154 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.public_ip,data:data55};
+if(data60.length < 1){
+const err154 = {instancePath:instancePath+"/locations/" + i2+"/role",schemaPath:"#/properties/locations/items/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.locations.items.properties.role,data:data60};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1871,9 +1884,12 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.public_ip.type,parentSchema:schema11.properties.instances.items.properties.public_ip,data:data55};
+const len3 = data60.length;
+for(let i3=0; i3<len3; i3++){
+let data61 = data60[i3];
+if(typeof data61 === "string"){
+if(func2(data61) > 253){
+const err155 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.role.items,data:data61};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1882,12 +1898,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data39.private_ip !== undefined){
-let data56 = data39.private_ip;
-if(typeof data56 === "string"){
-if(func2(data56) > 64){
-const err156 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.private_ip,data:data56};
+if(!pattern2.test(data61)){
+const err156 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.locations.items.properties.role.items,data:data61};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1896,8 +1908,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(!(formats0.validate(data56))){
-const err157 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.private_ip,data:data56};
+}
+else {
+const err157 = {instancePath:instancePath+"/locations/" + i2+"/role/" + i3,schemaPath:"#/properties/locations/items/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.role.items.type,parentSchema:schema11.properties.locations.items.properties.role.items,data:data61};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1907,8 +1920,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-else {
-const err158 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.private_ip.type,parentSchema:schema11.properties.instances.items.properties.private_ip,data:data56};
+}
+}
+if(data59.backup !== undefined){
+let data62 = data59.backup;
+if((typeof data62 !== "string") && (!(Array.isArray(data62)))){
+const err158 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.backup.type},message:"must be string,array",schema:schema11.properties.locations.items.properties.backup.type,parentSchema:schema11.properties.locations.items.properties.backup,data:data62};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1917,10 +1934,9 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-}
-else {
-const err159 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.type,parentSchema:schema11.properties.instances.items,data:data39};
+if(typeof data62 === "string"){
+if(func2(data62) > 1024){
+const err159 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.locations.items.properties.backup,data:data62};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1929,10 +1945,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-}
-else {
-const err160 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.type,parentSchema:schema11.properties.instances,data:data38};
+if(!pattern3.test(data62)){
+const err160 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.locations.items.properties.backup,data:data62};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1942,14 +1956,3167 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-else {
-const err161 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(Array.isArray(data62)){
+if(data62.length > 64){
+const err161 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.locations.items.properties.backup,data:data62};
 if(vErrors === null){
 vErrors = [err161];
 }
 else {
 vErrors.push(err161);
+}
+errors++;
+}
+if(data62.length < 1){
+const err162 = {instancePath:instancePath+"/locations/" + i2+"/backup",schemaPath:"#/properties/locations/items/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.locations.items.properties.backup,data:data62};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+const len4 = data62.length;
+for(let i4=0; i4<len4; i4++){
+let data63 = data62[i4];
+if(typeof data63 === "string"){
+if(func2(data63) > 253){
+const err163 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.backup.items,data:data63};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+if(!pattern3.test(data63)){
+const err164 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.locations.items.properties.backup.items,data:data63};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/locations/" + i2+"/backup/" + i4,schemaPath:"#/properties/locations/items/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.backup.items.type,parentSchema:schema11.properties.locations.items.properties.backup.items,data:data63};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+}
+}
+if(data59.platform !== undefined){
+let data64 = data59.platform;
+if(typeof data64 === "string"){
+if(!pattern5.test(data64)){
+const err166 = {instancePath:instancePath+"/locations/" + i2+"/platform",schemaPath:"#/properties/locations/items/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.locations.items.properties.platform,data:data64};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+}
+else {
+const err167 = {instancePath:instancePath+"/locations/" + i2+"/platform",schemaPath:"#/properties/locations/items/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.platform.type,parentSchema:schema11.properties.locations.items.properties.platform,data:data64};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+}
+if(data59.location !== undefined){
+let data65 = data59.location;
+if((typeof data65 !== "string") && (!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65))))){
+const err168 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.location.type},message:"must be string,integer",schema:schema11.properties.locations.items.properties.location.type,parentSchema:schema11.properties.locations.items.properties.location,data:data65};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 < 0 || isNaN(data65)){
+const err169 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.locations.items.properties.location,data:data65};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+if(typeof data65 === "string"){
+if(func2(data65) > 253){
+const err170 = {instancePath:instancePath+"/locations/" + i2+"/location",schemaPath:"#/properties/locations/items/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.location,data:data65};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+}
+if(data59.upstream !== undefined){
+let data66 = data59.upstream;
+if(typeof data66 === "string"){
+if(func2(data66) > 253){
+const err171 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.upstream,data:data66};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+if(func2(data66) < 1){
+const err172 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.upstream,data:data66};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+else {
+const err173 = {instancePath:instancePath+"/locations/" + i2+"/upstream",schemaPath:"#/properties/locations/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.upstream.type,parentSchema:schema11.properties.locations.items.properties.upstream,data:data66};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+}
+if(data59.tags !== undefined){
+let data67 = data59.tags;
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+if(Object.keys(data67).length > 200){
+const err174 = {instancePath:instancePath+"/locations/" + i2+"/tags",schemaPath:"#/properties/locations/items/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.locations.items.properties.tags,data:data67};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/locations/" + i2+"/tags",schemaPath:"#/properties/locations/items/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.tags.type,parentSchema:schema11.properties.locations.items.properties.tags,data:data67};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+}
+if(data59.vars !== undefined){
+let data68 = data59.vars;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(Object.keys(data68).length > 500){
+const err176 = {instancePath:instancePath+"/locations/" + i2+"/vars",schemaPath:"#/properties/locations/items/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.locations.items.properties.vars,data:data68};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/locations/" + i2+"/vars",schemaPath:"#/properties/locations/items/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.vars.type,parentSchema:schema11.properties.locations.items.properties.vars,data:data68};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+if(data59.volumes !== undefined){
+let data69 = data59.volumes;
+if(Array.isArray(data69)){
+if(data69.length > 256){
+const err178 = {instancePath:instancePath+"/locations/" + i2+"/volumes",schemaPath:"#/properties/locations/items/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.volumes,data:data69};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/locations/" + i2+"/volumes",schemaPath:"#/properties/locations/items/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.volumes.type,parentSchema:schema11.properties.locations.items.properties.volumes,data:data69};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+if(data59.provision_only !== undefined){
+let data70 = data59.provision_only;
+if(typeof data70 !== "boolean"){
+const err180 = {instancePath:instancePath+"/locations/" + i2+"/provision_only",schemaPath:"#/properties/locations/items/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.locations.items.properties.provision_only.type,parentSchema:schema11.properties.locations.items.properties.provision_only,data:data70};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+if(data59.ansible_host !== undefined){
+let data71 = data59.ansible_host;
+if(typeof data71 === "string"){
+if(func2(data71) > 253){
+const err181 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data71};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+if(func2(data71) < 1){
+const err182 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data71};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/locations/" + i2+"/ansible_host",schemaPath:"#/properties/locations/items/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.ansible_host.type,parentSchema:schema11.properties.locations.items.properties.ansible_host,data:data71};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+}
+if(data59.ip_address !== undefined){
+let data72 = data59.ip_address;
+if(typeof data72 === "string"){
+if(func2(data72) > 64){
+const err184 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.ip_address,data:data72};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+if(!(formats0.validate(data72))){
+const err185 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.ip_address,data:data72};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+}
+else {
+const err186 = {instancePath:instancePath+"/locations/" + i2+"/ip_address",schemaPath:"#/properties/locations/items/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.ip_address.type,parentSchema:schema11.properties.locations.items.properties.ip_address,data:data72};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data59.public_ip !== undefined){
+let data73 = data59.public_ip;
+if(typeof data73 === "string"){
+if(func2(data73) > 64){
+const err187 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.public_ip,data:data73};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+if(!(formats0.validate(data73))){
+const err188 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.public_ip,data:data73};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/locations/" + i2+"/public_ip",schemaPath:"#/properties/locations/items/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.public_ip.type,parentSchema:schema11.properties.locations.items.properties.public_ip,data:data73};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+if(data59.private_ip !== undefined){
+let data74 = data59.private_ip;
+if(typeof data74 === "string"){
+if(func2(data74) > 64){
+const err190 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.private_ip,data:data74};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+if(!(formats0.validate(data74))){
+const err191 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.private_ip,data:data74};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/locations/" + i2+"/private_ip",schemaPath:"#/properties/locations/items/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.private_ip.type,parentSchema:schema11.properties.locations.items.properties.private_ip,data:data74};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+if(data59.image !== undefined){
+let data75 = data59.image;
+if(typeof data75 === "string"){
+if(func2(data75) > 1024){
+const err193 = {instancePath:instancePath+"/locations/" + i2+"/image",schemaPath:"#/properties/locations/items/properties/image/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.locations.items.properties.image,data:data75};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+if(func2(data75) < 1){
+const err194 = {instancePath:instancePath+"/locations/" + i2+"/image",schemaPath:"#/properties/locations/items/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.image,data:data75};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/locations/" + i2+"/image",schemaPath:"#/properties/locations/items/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.image.type,parentSchema:schema11.properties.locations.items.properties.image,data:data75};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+}
+if(data59.region !== undefined){
+let data76 = data59.region;
+if(typeof data76 === "string"){
+if(func2(data76) > 64){
+const err196 = {instancePath:instancePath+"/locations/" + i2+"/region",schemaPath:"#/properties/locations/items/properties/region/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.region,data:data76};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+if(func2(data76) < 1){
+const err197 = {instancePath:instancePath+"/locations/" + i2+"/region",schemaPath:"#/properties/locations/items/properties/region/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.region,data:data76};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/locations/" + i2+"/region",schemaPath:"#/properties/locations/items/properties/region/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.region.type,parentSchema:schema11.properties.locations.items.properties.region,data:data76};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+if(data59.type !== undefined){
+let data77 = data59.type;
+if(typeof data77 === "string"){
+if(func2(data77) > 64){
+const err199 = {instancePath:instancePath+"/locations/" + i2+"/type",schemaPath:"#/properties/locations/items/properties/type/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.type,data:data77};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+if(func2(data77) < 1){
+const err200 = {instancePath:instancePath+"/locations/" + i2+"/type",schemaPath:"#/properties/locations/items/properties/type/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.type,data:data77};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+}
+else {
+const err201 = {instancePath:instancePath+"/locations/" + i2+"/type",schemaPath:"#/properties/locations/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.type.type,parentSchema:schema11.properties.locations.items.properties.type,data:data77};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+}
+if(data59.subnet !== undefined){
+let data78 = data59.subnet;
+if(typeof data78 === "string"){
+if(func2(data78) > 64){
+const err202 = {instancePath:instancePath+"/locations/" + i2+"/subnet",schemaPath:"#/properties/locations/items/properties/subnet/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.subnet,data:data78};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+if(func2(data78) < 1){
+const err203 = {instancePath:instancePath+"/locations/" + i2+"/subnet",schemaPath:"#/properties/locations/items/properties/subnet/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.subnet,data:data78};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+}
+else {
+const err204 = {instancePath:instancePath+"/locations/" + i2+"/subnet",schemaPath:"#/properties/locations/items/properties/subnet/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.subnet.type,parentSchema:schema11.properties.locations.items.properties.subnet,data:data78};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+}
+if(data59.ec2_ami_user !== undefined){
+let data79 = data59.ec2_ami_user;
+if(typeof data79 === "string"){
+if(func2(data79) > 64){
+const err205 = {instancePath:instancePath+"/locations/" + i2+"/ec2_ami_user",schemaPath:"#/properties/locations/items/properties/ec2_ami_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.ec2_ami_user,data:data79};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+if(func2(data79) < 1){
+const err206 = {instancePath:instancePath+"/locations/" + i2+"/ec2_ami_user",schemaPath:"#/properties/locations/items/properties/ec2_ami_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.ec2_ami_user,data:data79};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+}
+else {
+const err207 = {instancePath:instancePath+"/locations/" + i2+"/ec2_ami_user",schemaPath:"#/properties/locations/items/properties/ec2_ami_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.ec2_ami_user.type,parentSchema:schema11.properties.locations.items.properties.ec2_ami_user,data:data79};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+}
+if(data59.az !== undefined){
+let data80 = data59.az;
+if(typeof data80 === "string"){
+if(func2(data80) > 64){
+const err208 = {instancePath:instancePath+"/locations/" + i2+"/az",schemaPath:"#/properties/locations/items/properties/az/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.az,data:data80};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+if(func2(data80) < 1){
+const err209 = {instancePath:instancePath+"/locations/" + i2+"/az",schemaPath:"#/properties/locations/items/properties/az/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.az,data:data80};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+else {
+const err210 = {instancePath:instancePath+"/locations/" + i2+"/az",schemaPath:"#/properties/locations/items/properties/az/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.az.type,parentSchema:schema11.properties.locations.items.properties.az,data:data80};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+}
+if(data59.cluster_ssh_user !== undefined){
+let data81 = data59.cluster_ssh_user;
+if(typeof data81 === "string"){
+if(func2(data81) > 64){
+const err211 = {instancePath:instancePath+"/locations/" + i2+"/cluster_ssh_user",schemaPath:"#/properties/locations/items/properties/cluster_ssh_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.cluster_ssh_user,data:data81};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+if(func2(data81) < 1){
+const err212 = {instancePath:instancePath+"/locations/" + i2+"/cluster_ssh_user",schemaPath:"#/properties/locations/items/properties/cluster_ssh_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.cluster_ssh_user,data:data81};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/locations/" + i2+"/cluster_ssh_user",schemaPath:"#/properties/locations/items/properties/cluster_ssh_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.cluster_ssh_user.type,parentSchema:schema11.properties.locations.items.properties.cluster_ssh_user,data:data81};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+}
+if(data59.spot_price !== undefined){
+let data82 = data59.spot_price;
+if((!((typeof data82 == "number") && (isFinite(data82)))) && (typeof data82 !== "string")){
+const err214 = {instancePath:instancePath+"/locations/" + i2+"/spot_price",schemaPath:"#/properties/locations/items/properties/spot_price/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.spot_price.type},message:"must be number,string",schema:schema11.properties.locations.items.properties.spot_price.type,parentSchema:schema11.properties.locations.items.properties.spot_price,data:data82};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+if(typeof data82 === "string"){
+if(func2(data82) > 32){
+const err215 = {instancePath:instancePath+"/locations/" + i2+"/spot_price",schemaPath:"#/properties/locations/items/properties/spot_price/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.locations.items.properties.spot_price,data:data82};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+}
+}
+if(data59.spot_wait_timeout !== undefined){
+let data83 = data59.spot_wait_timeout;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err216 = {instancePath:instancePath+"/locations/" + i2+"/spot_wait_timeout",schemaPath:"#/properties/locations/items/properties/spot_wait_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.locations.items.properties.spot_wait_timeout.type,parentSchema:schema11.properties.locations.items.properties.spot_wait_timeout,data:data83};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 < 0 || isNaN(data83)){
+const err217 = {instancePath:instancePath+"/locations/" + i2+"/spot_wait_timeout",schemaPath:"#/properties/locations/items/properties/spot_wait_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.locations.items.properties.spot_wait_timeout,data:data83};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+}
+if(data59.spot_launch_group !== undefined){
+let data84 = data59.spot_launch_group;
+if(typeof data84 === "string"){
+if(func2(data84) > 255){
+const err218 = {instancePath:instancePath+"/locations/" + i2+"/spot_launch_group",schemaPath:"#/properties/locations/items/properties/spot_launch_group/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.locations.items.properties.spot_launch_group,data:data84};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+if(func2(data84) < 1){
+const err219 = {instancePath:instancePath+"/locations/" + i2+"/spot_launch_group",schemaPath:"#/properties/locations/items/properties/spot_launch_group/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.spot_launch_group,data:data84};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+}
+else {
+const err220 = {instancePath:instancePath+"/locations/" + i2+"/spot_launch_group",schemaPath:"#/properties/locations/items/properties/spot_launch_group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.spot_launch_group.type,parentSchema:schema11.properties.locations.items.properties.spot_launch_group,data:data84};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+}
+if(data59.termination_protection !== undefined){
+let data85 = data59.termination_protection;
+if((typeof data85 !== "boolean") && (typeof data85 !== "string")){
+const err221 = {instancePath:instancePath+"/locations/" + i2+"/termination_protection",schemaPath:"#/properties/locations/items/properties/termination_protection/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.termination_protection.type},message:"must be boolean,string",schema:schema11.properties.locations.items.properties.termination_protection.type,parentSchema:schema11.properties.locations.items.properties.termination_protection,data:data85};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+if(typeof data85 === "string"){
+if(!pattern6.test(data85)){
+const err222 = {instancePath:instancePath+"/locations/" + i2+"/termination_protection",schemaPath:"#/properties/locations/items/properties/termination_protection/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.locations.items.properties.termination_protection,data:data85};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+}
+if(data59.assign_public_ip !== undefined){
+let data86 = data59.assign_public_ip;
+if((typeof data86 !== "boolean") && (typeof data86 !== "string")){
+const err223 = {instancePath:instancePath+"/locations/" + i2+"/assign_public_ip",schemaPath:"#/properties/locations/items/properties/assign_public_ip/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.assign_public_ip.type},message:"must be boolean,string",schema:schema11.properties.locations.items.properties.assign_public_ip.type,parentSchema:schema11.properties.locations.items.properties.assign_public_ip,data:data86};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+if(typeof data86 === "string"){
+if(!pattern6.test(data86)){
+const err224 = {instancePath:instancePath+"/locations/" + i2+"/assign_public_ip",schemaPath:"#/properties/locations/items/properties/assign_public_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.locations.items.properties.assign_public_ip,data:data86};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+}
+}
+if(data59.assign_elastic_ip !== undefined){
+let data87 = data59.assign_elastic_ip;
+if((typeof data87 !== "boolean") && (typeof data87 !== "string")){
+const err225 = {instancePath:instancePath+"/locations/" + i2+"/assign_elastic_ip",schemaPath:"#/properties/locations/items/properties/assign_elastic_ip/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.assign_elastic_ip.type},message:"must be boolean,string",schema:schema11.properties.locations.items.properties.assign_elastic_ip.type,parentSchema:schema11.properties.locations.items.properties.assign_elastic_ip,data:data87};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+if(typeof data87 === "string"){
+if(!pattern6.test(data87)){
+const err226 = {instancePath:instancePath+"/locations/" + i2+"/assign_elastic_ip",schemaPath:"#/properties/locations/items/properties/assign_elastic_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.locations.items.properties.assign_elastic_ip,data:data87};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+}
+}
+if(data59.elastic_ip !== undefined){
+let data88 = data59.elastic_ip;
+if(typeof data88 === "string"){
+if(func2(data88) > 64){
+const err227 = {instancePath:instancePath+"/locations/" + i2+"/elastic_ip",schemaPath:"#/properties/locations/items/properties/elastic_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.elastic_ip,data:data88};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+if(!(formats0.validate(data88))){
+const err228 = {instancePath:instancePath+"/locations/" + i2+"/elastic_ip",schemaPath:"#/properties/locations/items/properties/elastic_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.locations.items.properties.elastic_ip,data:data88};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
+}
+errors++;
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/locations/" + i2+"/elastic_ip",schemaPath:"#/properties/locations/items/properties/elastic_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.elastic_ip.type,parentSchema:schema11.properties.locations.items.properties.elastic_ip,data:data88};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+if(data59.route53_hosted_zone_id !== undefined){
+let data89 = data59.route53_hosted_zone_id;
+if(typeof data89 === "string"){
+if(func2(data89) > 64){
+const err230 = {instancePath:instancePath+"/locations/" + i2+"/route53_hosted_zone_id",schemaPath:"#/properties/locations/items/properties/route53_hosted_zone_id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.route53_hosted_zone_id,data:data89};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+if(func2(data89) < 1){
+const err231 = {instancePath:instancePath+"/locations/" + i2+"/route53_hosted_zone_id",schemaPath:"#/properties/locations/items/properties/route53_hosted_zone_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.route53_hosted_zone_id,data:data89};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/locations/" + i2+"/route53_hosted_zone_id",schemaPath:"#/properties/locations/items/properties/route53_hosted_zone_id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.route53_hosted_zone_id.type,parentSchema:schema11.properties.locations.items.properties.route53_hosted_zone_id,data:data89};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+}
+if(data59.route53_private_zone !== undefined){
+let data90 = data59.route53_private_zone;
+if((typeof data90 !== "boolean") && (typeof data90 !== "string")){
+const err233 = {instancePath:instancePath+"/locations/" + i2+"/route53_private_zone",schemaPath:"#/properties/locations/items/properties/route53_private_zone/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.route53_private_zone.type},message:"must be boolean,string",schema:schema11.properties.locations.items.properties.route53_private_zone.type,parentSchema:schema11.properties.locations.items.properties.route53_private_zone,data:data90};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+if(typeof data90 === "string"){
+if(!pattern6.test(data90)){
+const err234 = {instancePath:instancePath+"/locations/" + i2+"/route53_private_zone",schemaPath:"#/properties/locations/items/properties/route53_private_zone/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.locations.items.properties.route53_private_zone,data:data90};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+}
+}
+if(data59.route53_zone !== undefined){
+let data91 = data59.route53_zone;
+if(typeof data91 === "string"){
+if(func2(data91) > 253){
+const err235 = {instancePath:instancePath+"/locations/" + i2+"/route53_zone",schemaPath:"#/properties/locations/items/properties/route53_zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.route53_zone,data:data91};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+if(func2(data91) < 1){
+const err236 = {instancePath:instancePath+"/locations/" + i2+"/route53_zone",schemaPath:"#/properties/locations/items/properties/route53_zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.route53_zone,data:data91};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+}
+else {
+const err237 = {instancePath:instancePath+"/locations/" + i2+"/route53_zone",schemaPath:"#/properties/locations/items/properties/route53_zone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.route53_zone.type,parentSchema:schema11.properties.locations.items.properties.route53_zone,data:data91};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+}
+if(data59.privileged !== undefined){
+let data92 = data59.privileged;
+if((typeof data92 !== "boolean") && (typeof data92 !== "string")){
+const err238 = {instancePath:instancePath+"/locations/" + i2+"/privileged",schemaPath:"#/properties/locations/items/properties/privileged/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.privileged.type},message:"must be boolean,string",schema:schema11.properties.locations.items.properties.privileged.type,parentSchema:schema11.properties.locations.items.properties.privileged,data:data92};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+if(typeof data92 === "string"){
+if(!pattern6.test(data92)){
+const err239 = {instancePath:instancePath+"/locations/" + i2+"/privileged",schemaPath:"#/properties/locations/items/properties/privileged/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.locations.items.properties.privileged,data:data92};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+}
+}
+if(data59.restart_policy !== undefined){
+let data93 = data59.restart_policy;
+if(typeof data93 !== "string"){
+const err240 = {instancePath:instancePath+"/locations/" + i2+"/restart_policy",schemaPath:"#/properties/locations/items/properties/restart_policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.restart_policy.type,parentSchema:schema11.properties.locations.items.properties.restart_policy,data:data93};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+if(!((((data93 === "no") || (data93 === "on-failure")) || (data93 === "always")) || (data93 === "unless-stopped"))){
+const err241 = {instancePath:instancePath+"/locations/" + i2+"/restart_policy",schemaPath:"#/properties/locations/items/properties/restart_policy/enum",keyword:"enum",params:{allowedValues: schema11.properties.locations.items.properties.restart_policy.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.locations.items.properties.restart_policy.enum,parentSchema:schema11.properties.locations.items.properties.restart_policy,data:data93};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+if(data59.memory !== undefined){
+let data94 = data59.memory;
+if((typeof data94 !== "string") && (!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94))))){
+const err242 = {instancePath:instancePath+"/locations/" + i2+"/memory",schemaPath:"#/properties/locations/items/properties/memory/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.memory.type},message:"must be string,integer",schema:schema11.properties.locations.items.properties.memory.type,parentSchema:schema11.properties.locations.items.properties.memory,data:data94};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+if(typeof data94 === "string"){
+if(func2(data94) > 64){
+const err243 = {instancePath:instancePath+"/locations/" + i2+"/memory",schemaPath:"#/properties/locations/items/properties/memory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.memory,data:data94};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+}
+}
+if(data59.memory_reservation !== undefined){
+let data95 = data59.memory_reservation;
+if((typeof data95 !== "string") && (!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95))))){
+const err244 = {instancePath:instancePath+"/locations/" + i2+"/memory_reservation",schemaPath:"#/properties/locations/items/properties/memory_reservation/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.memory_reservation.type},message:"must be string,integer",schema:schema11.properties.locations.items.properties.memory_reservation.type,parentSchema:schema11.properties.locations.items.properties.memory_reservation,data:data95};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+if(typeof data95 === "string"){
+if(func2(data95) > 64){
+const err245 = {instancePath:instancePath+"/locations/" + i2+"/memory_reservation",schemaPath:"#/properties/locations/items/properties/memory_reservation/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.memory_reservation,data:data95};
+if(vErrors === null){
+vErrors = [err245];
+}
+else {
+vErrors.push(err245);
+}
+errors++;
+}
+}
+}
+if(data59.shm_size !== undefined){
+let data96 = data59.shm_size;
+if((typeof data96 !== "string") && (!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96))))){
+const err246 = {instancePath:instancePath+"/locations/" + i2+"/shm_size",schemaPath:"#/properties/locations/items/properties/shm_size/type",keyword:"type",params:{type: schema11.properties.locations.items.properties.shm_size.type},message:"must be string,integer",schema:schema11.properties.locations.items.properties.shm_size.type,parentSchema:schema11.properties.locations.items.properties.shm_size,data:data96};
+if(vErrors === null){
+vErrors = [err246];
+}
+else {
+vErrors.push(err246);
+}
+errors++;
+}
+if(typeof data96 === "string"){
+if(func2(data96) > 64){
+const err247 = {instancePath:instancePath+"/locations/" + i2+"/shm_size",schemaPath:"#/properties/locations/items/properties/shm_size/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.shm_size,data:data96};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+}
+}
+if(data59.env_file !== undefined){
+let data97 = data59.env_file;
+if(typeof data97 === "string"){
+if(func2(data97) > 4096){
+const err248 = {instancePath:instancePath+"/locations/" + i2+"/env_file",schemaPath:"#/properties/locations/items/properties/env_file/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.locations.items.properties.env_file,data:data97};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+if(func2(data97) < 1){
+const err249 = {instancePath:instancePath+"/locations/" + i2+"/env_file",schemaPath:"#/properties/locations/items/properties/env_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.env_file,data:data97};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+else {
+const err250 = {instancePath:instancePath+"/locations/" + i2+"/env_file",schemaPath:"#/properties/locations/items/properties/env_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.env_file.type,parentSchema:schema11.properties.locations.items.properties.env_file,data:data97};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+}
+if(data59.env !== undefined){
+let data98 = data59.env;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(Object.keys(data98).length > 256){
+const err251 = {instancePath:instancePath+"/locations/" + i2+"/env",schemaPath:"#/properties/locations/items/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.locations.items.properties.env,data:data98};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+else {
+const err252 = {instancePath:instancePath+"/locations/" + i2+"/env",schemaPath:"#/properties/locations/items/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.env.type,parentSchema:schema11.properties.locations.items.properties.env,data:data98};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+}
+if(data59.log_driver !== undefined){
+let data99 = data59.log_driver;
+if(typeof data99 === "string"){
+if(func2(data99) > 64){
+const err253 = {instancePath:instancePath+"/locations/" + i2+"/log_driver",schemaPath:"#/properties/locations/items/properties/log_driver/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.locations.items.properties.log_driver,data:data99};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+if(func2(data99) < 1){
+const err254 = {instancePath:instancePath+"/locations/" + i2+"/log_driver",schemaPath:"#/properties/locations/items/properties/log_driver/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.log_driver,data:data99};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+else {
+const err255 = {instancePath:instancePath+"/locations/" + i2+"/log_driver",schemaPath:"#/properties/locations/items/properties/log_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.log_driver.type,parentSchema:schema11.properties.locations.items.properties.log_driver,data:data99};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+if(data59.log_options !== undefined){
+let data100 = data59.log_options;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+if(Object.keys(data100).length > 256){
+const err256 = {instancePath:instancePath+"/locations/" + i2+"/log_options",schemaPath:"#/properties/locations/items/properties/log_options/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.locations.items.properties.log_options,data:data100};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+else {
+const err257 = {instancePath:instancePath+"/locations/" + i2+"/log_options",schemaPath:"#/properties/locations/items/properties/log_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.log_options.type,parentSchema:schema11.properties.locations.items.properties.log_options,data:data100};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+if(data59.exposed_ports !== undefined){
+let data101 = data59.exposed_ports;
+if(Array.isArray(data101)){
+if(data101.length > 256){
+const err258 = {instancePath:instancePath+"/locations/" + i2+"/exposed_ports",schemaPath:"#/properties/locations/items/properties/exposed_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.exposed_ports,data:data101};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+}
+else {
+const err259 = {instancePath:instancePath+"/locations/" + i2+"/exposed_ports",schemaPath:"#/properties/locations/items/properties/exposed_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.exposed_ports.type,parentSchema:schema11.properties.locations.items.properties.exposed_ports,data:data101};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+}
+if(data59.published_ports !== undefined){
+let data102 = data59.published_ports;
+if(Array.isArray(data102)){
+if(data102.length > 256){
+const err260 = {instancePath:instancePath+"/locations/" + i2+"/published_ports",schemaPath:"#/properties/locations/items/properties/published_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.published_ports,data:data102};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/locations/" + i2+"/published_ports",schemaPath:"#/properties/locations/items/properties/published_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.published_ports.type,parentSchema:schema11.properties.locations.items.properties.published_ports,data:data102};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+if(data59.devices !== undefined){
+let data103 = data59.devices;
+if(Array.isArray(data103)){
+if(data103.length > 256){
+const err262 = {instancePath:instancePath+"/locations/" + i2+"/devices",schemaPath:"#/properties/locations/items/properties/devices/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.devices,data:data103};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
+}
+errors++;
+}
+}
+else {
+const err263 = {instancePath:instancePath+"/locations/" + i2+"/devices",schemaPath:"#/properties/locations/items/properties/devices/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.devices.type,parentSchema:schema11.properties.locations.items.properties.devices,data:data103};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+if(data59.networks !== undefined){
+let data104 = data59.networks;
+if(Array.isArray(data104)){
+if(data104.length > 256){
+const err264 = {instancePath:instancePath+"/locations/" + i2+"/networks",schemaPath:"#/properties/locations/items/properties/networks/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.networks,data:data104};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
+}
+errors++;
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/locations/" + i2+"/networks",schemaPath:"#/properties/locations/items/properties/networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.networks.type,parentSchema:schema11.properties.locations.items.properties.networks,data:data104};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+if(data59.sysctls !== undefined){
+let data105 = data59.sysctls;
+if(data105 && typeof data105 == "object" && !Array.isArray(data105)){
+if(Object.keys(data105).length > 256){
+const err266 = {instancePath:instancePath+"/locations/" + i2+"/sysctls",schemaPath:"#/properties/locations/items/properties/sysctls/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.locations.items.properties.sysctls,data:data105};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+else {
+const err267 = {instancePath:instancePath+"/locations/" + i2+"/sysctls",schemaPath:"#/properties/locations/items/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.properties.sysctls.type,parentSchema:schema11.properties.locations.items.properties.sysctls,data:data105};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+}
+if(data59.ulimits !== undefined){
+let data106 = data59.ulimits;
+if(Array.isArray(data106)){
+if(data106.length > 256){
+const err268 = {instancePath:instancePath+"/locations/" + i2+"/ulimits",schemaPath:"#/properties/locations/items/properties/ulimits/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.ulimits,data:data106};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+}
+else {
+const err269 = {instancePath:instancePath+"/locations/" + i2+"/ulimits",schemaPath:"#/properties/locations/items/properties/ulimits/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.ulimits.type,parentSchema:schema11.properties.locations.items.properties.ulimits,data:data106};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+if(data59.local_source_directories !== undefined){
+let data107 = data59.local_source_directories;
+if(Array.isArray(data107)){
+if(data107.length > 256){
+const err270 = {instancePath:instancePath+"/locations/" + i2+"/local_source_directories",schemaPath:"#/properties/locations/items/properties/local_source_directories/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.local_source_directories,data:data107};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+else {
+const err271 = {instancePath:instancePath+"/locations/" + i2+"/local_source_directories",schemaPath:"#/properties/locations/items/properties/local_source_directories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.local_source_directories.type,parentSchema:schema11.properties.locations.items.properties.local_source_directories,data:data107};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
+}
+errors++;
+}
+}
+if(data59.docker_security_opts !== undefined){
+let data108 = data59.docker_security_opts;
+if(Array.isArray(data108)){
+if(data108.length > 256){
+const err272 = {instancePath:instancePath+"/locations/" + i2+"/docker_security_opts",schemaPath:"#/properties/locations/items/properties/docker_security_opts/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.docker_security_opts,data:data108};
+if(vErrors === null){
+vErrors = [err272];
+}
+else {
+vErrors.push(err272);
+}
+errors++;
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/locations/" + i2+"/docker_security_opts",schemaPath:"#/properties/locations/items/properties/docker_security_opts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.docker_security_opts.type,parentSchema:schema11.properties.locations.items.properties.docker_security_opts,data:data108};
+if(vErrors === null){
+vErrors = [err273];
+}
+else {
+vErrors.push(err273);
+}
+errors++;
+}
+}
+if(data59.docker_cap_add !== undefined){
+let data109 = data59.docker_cap_add;
+if(Array.isArray(data109)){
+if(data109.length > 256){
+const err274 = {instancePath:instancePath+"/locations/" + i2+"/docker_cap_add",schemaPath:"#/properties/locations/items/properties/docker_cap_add/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.docker_cap_add,data:data109};
+if(vErrors === null){
+vErrors = [err274];
+}
+else {
+vErrors.push(err274);
+}
+errors++;
+}
+}
+else {
+const err275 = {instancePath:instancePath+"/locations/" + i2+"/docker_cap_add",schemaPath:"#/properties/locations/items/properties/docker_cap_add/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.docker_cap_add.type,parentSchema:schema11.properties.locations.items.properties.docker_cap_add,data:data109};
+if(vErrors === null){
+vErrors = [err275];
+}
+else {
+vErrors.push(err275);
+}
+errors++;
+}
+}
+if(data59.docker_cap_drop !== undefined){
+let data110 = data59.docker_cap_drop;
+if(Array.isArray(data110)){
+if(data110.length > 256){
+const err276 = {instancePath:instancePath+"/locations/" + i2+"/docker_cap_drop",schemaPath:"#/properties/locations/items/properties/docker_cap_drop/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.locations.items.properties.docker_cap_drop,data:data110};
+if(vErrors === null){
+vErrors = [err276];
+}
+else {
+vErrors.push(err276);
+}
+errors++;
+}
+}
+else {
+const err277 = {instancePath:instancePath+"/locations/" + i2+"/docker_cap_drop",schemaPath:"#/properties/locations/items/properties/docker_cap_drop/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.items.properties.docker_cap_drop.type,parentSchema:schema11.properties.locations.items.properties.docker_cap_drop,data:data110};
+if(vErrors === null){
+vErrors = [err277];
+}
+else {
+vErrors.push(err277);
+}
+errors++;
+}
+}
+if(data59.Name !== undefined){
+let data111 = data59.Name;
+if(typeof data111 === "string"){
+if(func2(data111) > 253){
+const err278 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.locations.items.properties.Name,data:data111};
+if(vErrors === null){
+vErrors = [err278];
+}
+else {
+vErrors.push(err278);
+}
+errors++;
+}
+if(func2(data111) < 1){
+const err279 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.locations.items.properties.Name,data:data111};
+if(vErrors === null){
+vErrors = [err279];
+}
+else {
+vErrors.push(err279);
+}
+errors++;
+}
+}
+else {
+const err280 = {instancePath:instancePath+"/locations/" + i2+"/Name",schemaPath:"#/properties/locations/items/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.locations.items.properties.Name.type,parentSchema:schema11.properties.locations.items.properties.Name,data:data111};
+if(vErrors === null){
+vErrors = [err280];
+}
+else {
+vErrors.push(err280);
+}
+errors++;
+}
+}
+}
+else {
+const err281 = {instancePath:instancePath+"/locations/" + i2,schemaPath:"#/properties/locations/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.locations.items.type,parentSchema:schema11.properties.locations.items,data:data59};
+if(vErrors === null){
+vErrors = [err281];
+}
+else {
+vErrors.push(err281);
+}
+errors++;
+}
+}
+}
+else {
+const err282 = {instancePath:instancePath+"/locations",schemaPath:"#/properties/locations/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.locations.type,parentSchema:schema11.properties.locations,data:data58};
+if(vErrors === null){
+vErrors = [err282];
+}
+else {
+vErrors.push(err282);
+}
+errors++;
+}
+}
+if(data.instances !== undefined){
+let data112 = data.instances;
+if(Array.isArray(data112)){
+if(data112.length > 1000){
+const err283 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items",schema:1000,parentSchema:schema11.properties.instances,data:data112};
+if(vErrors === null){
+vErrors = [err283];
+}
+else {
+vErrors.push(err283);
+}
+errors++;
+}
+if(data112.length < 1){
+const err284 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances,data:data112};
+if(vErrors === null){
+vErrors = [err284];
+}
+else {
+vErrors.push(err284);
+}
+errors++;
+}
+const len5 = data112.length;
+for(let i5=0; i5<len5; i5++){
+let data113 = data112[i5];
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+if(data113.node === undefined){
+const err285 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/required",keyword:"required",params:{missingProperty: "node"},message:"must have required property '"+"node"+"'",schema:schema11.properties.instances.items.required,parentSchema:schema11.properties.instances.items,data:data113};
+if(vErrors === null){
+vErrors = [err285];
+}
+else {
+vErrors.push(err285);
+}
+errors++;
+}
+for(const key2 in data113){
+if(!(func8.call(schema11.properties.instances.items.properties, key2))){
+const err286 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.instances.items,data:data113};
+if(vErrors === null){
+vErrors = [err286];
+}
+else {
+vErrors.push(err286);
+}
+errors++;
+}
+}
+if(data113.Name !== undefined){
+let data114 = data113.Name;
+if(typeof data114 === "string"){
+if(func2(data114) > 253){
+const err287 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.Name,data:data114};
+if(vErrors === null){
+vErrors = [err287];
+}
+else {
+vErrors.push(err287);
+}
+errors++;
+}
+if(func2(data114) < 1){
+const err288 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.Name,data:data114};
+if(vErrors === null){
+vErrors = [err288];
+}
+else {
+vErrors.push(err288);
+}
+errors++;
+}
+}
+else {
+const err289 = {instancePath:instancePath+"/instances/" + i5+"/Name",schemaPath:"#/properties/instances/items/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.Name.type,parentSchema:schema11.properties.instances.items.properties.Name,data:data114};
+if(vErrors === null){
+vErrors = [err289];
+}
+else {
+vErrors.push(err289);
+}
+errors++;
+}
+}
+if(data113.node !== undefined){
+let data115 = data113.node;
+if(!(((typeof data115 == "number") && (!(data115 % 1) && !isNaN(data115))) && (isFinite(data115)))){
+const err290 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.instances.items.properties.node.type,parentSchema:schema11.properties.instances.items.properties.node,data:data115};
+if(vErrors === null){
+vErrors = [err290];
+}
+else {
+vErrors.push(err290);
+}
+errors++;
+}
+if((typeof data115 == "number") && (isFinite(data115))){
+if(data115 > 1000000 || isNaN(data115)){
+const err291 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.instances.items.properties.node,data:data115};
+if(vErrors === null){
+vErrors = [err291];
+}
+else {
+vErrors.push(err291);
+}
+errors++;
+}
+if(data115 < 0 || isNaN(data115)){
+const err292 = {instancePath:instancePath+"/instances/" + i5+"/node",schemaPath:"#/properties/instances/items/properties/node/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instances.items.properties.node,data:data115};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+}
+if(data113.role !== undefined){
+let data116 = data113.role;
+if((typeof data116 !== "string") && (!(Array.isArray(data116)))){
+const err293 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.role.type},message:"must be string,array",schema:schema11.properties.instances.items.properties.role.type,parentSchema:schema11.properties.instances.items.properties.role,data:data116};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+if(typeof data116 === "string"){
+if(func2(data116) > 1024){
+const err294 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instances.items.properties.role,data:data116};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+if(!pattern1.test(data116)){
+const err295 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_, -]*$"},message:"must match pattern \""+"^[a-z0-9_, -]*$"+"\"",schema:"^[a-z0-9_, -]*$",parentSchema:schema11.properties.instances.items.properties.role,data:data116};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+}
+if(Array.isArray(data116)){
+if(data116.length > 64){
+const err296 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instances.items.properties.role,data:data116};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+if(data116.length < 1){
+const err297 = {instancePath:instancePath+"/instances/" + i5+"/role",schemaPath:"#/properties/instances/items/properties/role/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances.items.properties.role,data:data116};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+const len6 = data116.length;
+for(let i6=0; i6<len6; i6++){
+let data117 = data116[i6];
+if(typeof data117 === "string"){
+if(func2(data117) > 253){
+const err298 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.role.items,data:data117};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+if(!pattern2.test(data117)){
+const err299 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,63}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,63}$",parentSchema:schema11.properties.instances.items.properties.role.items,data:data117};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+}
+else {
+const err300 = {instancePath:instancePath+"/instances/" + i5+"/role/" + i6,schemaPath:"#/properties/instances/items/properties/role/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.role.items.type,parentSchema:schema11.properties.instances.items.properties.role.items,data:data117};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+}
+}
+}
+if(data113.backup !== undefined){
+let data118 = data113.backup;
+if((typeof data118 !== "string") && (!(Array.isArray(data118)))){
+const err301 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.backup.type},message:"must be string,array",schema:schema11.properties.instances.items.properties.backup.type,parentSchema:schema11.properties.instances.items.properties.backup,data:data118};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+if(typeof data118 === "string"){
+if(func2(data118) > 1024){
+const err302 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instances.items.properties.backup,data:data118};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+if(!pattern3.test(data118)){
+const err303 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instances.items.properties.backup,data:data118};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+if(Array.isArray(data118)){
+if(data118.length > 64){
+const err304 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.instances.items.properties.backup,data:data118};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+if(data118.length < 1){
+const err305 = {instancePath:instancePath+"/instances/" + i5+"/backup",schemaPath:"#/properties/instances/items/properties/backup/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.instances.items.properties.backup,data:data118};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+const len7 = data118.length;
+for(let i7=0; i7<len7; i7++){
+let data119 = data118[i7];
+if(typeof data119 === "string"){
+if(func2(data119) > 253){
+const err306 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.backup.items,data:data119};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+if(!pattern3.test(data119)){
+const err307 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema11.properties.instances.items.properties.backup.items,data:data119};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+else {
+const err308 = {instancePath:instancePath+"/instances/" + i5+"/backup/" + i7,schemaPath:"#/properties/instances/items/properties/backup/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.backup.items.type,parentSchema:schema11.properties.instances.items.properties.backup.items,data:data119};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+}
+}
+if(data113.platform !== undefined){
+let data120 = data113.platform;
+if(typeof data120 === "string"){
+if(!pattern5.test(data120)){
+const err309 = {instancePath:instancePath+"/instances/" + i5+"/platform",schemaPath:"#/properties/instances/items/properties/platform/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9_-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9_-]{0,31}$",parentSchema:schema11.properties.instances.items.properties.platform,data:data120};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+else {
+const err310 = {instancePath:instancePath+"/instances/" + i5+"/platform",schemaPath:"#/properties/instances/items/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.platform.type,parentSchema:schema11.properties.instances.items.properties.platform,data:data120};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+if(data113.location !== undefined){
+let data121 = data113.location;
+if((typeof data121 !== "string") && (!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121))))){
+const err311 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.location.type},message:"must be string,integer",schema:schema11.properties.instances.items.properties.location.type,parentSchema:schema11.properties.instances.items.properties.location,data:data121};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 < 0 || isNaN(data121)){
+const err312 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instances.items.properties.location,data:data121};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+}
+if(typeof data121 === "string"){
+if(func2(data121) > 253){
+const err313 = {instancePath:instancePath+"/instances/" + i5+"/location",schemaPath:"#/properties/instances/items/properties/location/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.location,data:data121};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+}
+if(data113.upstream !== undefined){
+let data122 = data113.upstream;
+if(typeof data122 === "string"){
+if(func2(data122) > 253){
+const err314 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.upstream,data:data122};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+if(func2(data122) < 1){
+const err315 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.upstream,data:data122};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+else {
+const err316 = {instancePath:instancePath+"/instances/" + i5+"/upstream",schemaPath:"#/properties/instances/items/properties/upstream/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.upstream.type,parentSchema:schema11.properties.instances.items.properties.upstream,data:data122};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+if(data113.tags !== undefined){
+let data123 = data113.tags;
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+if(Object.keys(data123).length > 200){
+const err317 = {instancePath:instancePath+"/instances/" + i5+"/tags",schemaPath:"#/properties/instances/items/properties/tags/maxProperties",keyword:"maxProperties",params:{limit: 200},message:"must NOT have more than 200 properties",schema:200,parentSchema:schema11.properties.instances.items.properties.tags,data:data123};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+else {
+const err318 = {instancePath:instancePath+"/instances/" + i5+"/tags",schemaPath:"#/properties/instances/items/properties/tags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.tags.type,parentSchema:schema11.properties.instances.items.properties.tags,data:data123};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+if(data113.vars !== undefined){
+let data124 = data113.vars;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(Object.keys(data124).length > 500){
+const err319 = {instancePath:instancePath+"/instances/" + i5+"/vars",schemaPath:"#/properties/instances/items/properties/vars/maxProperties",keyword:"maxProperties",params:{limit: 500},message:"must NOT have more than 500 properties",schema:500,parentSchema:schema11.properties.instances.items.properties.vars,data:data124};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+else {
+const err320 = {instancePath:instancePath+"/instances/" + i5+"/vars",schemaPath:"#/properties/instances/items/properties/vars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.vars.type,parentSchema:schema11.properties.instances.items.properties.vars,data:data124};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+}
+if(data113.volumes !== undefined){
+let data125 = data113.volumes;
+if(Array.isArray(data125)){
+if(data125.length > 256){
+const err321 = {instancePath:instancePath+"/instances/" + i5+"/volumes",schemaPath:"#/properties/instances/items/properties/volumes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.volumes,data:data125};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+}
+else {
+const err322 = {instancePath:instancePath+"/instances/" + i5+"/volumes",schemaPath:"#/properties/instances/items/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.volumes.type,parentSchema:schema11.properties.instances.items.properties.volumes,data:data125};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+if(data113.provision_only !== undefined){
+let data126 = data113.provision_only;
+if(typeof data126 !== "boolean"){
+const err323 = {instancePath:instancePath+"/instances/" + i5+"/provision_only",schemaPath:"#/properties/instances/items/properties/provision_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.instances.items.properties.provision_only.type,parentSchema:schema11.properties.instances.items.properties.provision_only,data:data126};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+if(data113.ansible_host !== undefined){
+let data127 = data113.ansible_host;
+if(typeof data127 === "string"){
+if(func2(data127) > 253){
+const err324 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data127};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+if(func2(data127) < 1){
+const err325 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data127};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+}
+else {
+const err326 = {instancePath:instancePath+"/instances/" + i5+"/ansible_host",schemaPath:"#/properties/instances/items/properties/ansible_host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.ansible_host.type,parentSchema:schema11.properties.instances.items.properties.ansible_host,data:data127};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+if(data113.ip_address !== undefined){
+let data128 = data113.ip_address;
+if(typeof data128 === "string"){
+if(func2(data128) > 64){
+const err327 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.ip_address,data:data128};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+if(!(formats0.validate(data128))){
+const err328 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.ip_address,data:data128};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+else {
+const err329 = {instancePath:instancePath+"/instances/" + i5+"/ip_address",schemaPath:"#/properties/instances/items/properties/ip_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.ip_address.type,parentSchema:schema11.properties.instances.items.properties.ip_address,data:data128};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
+}
+errors++;
+}
+}
+if(data113.public_ip !== undefined){
+let data129 = data113.public_ip;
+if(typeof data129 === "string"){
+if(func2(data129) > 64){
+const err330 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.public_ip,data:data129};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+if(!(formats0.validate(data129))){
+const err331 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.public_ip,data:data129};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
+}
+errors++;
+}
+}
+else {
+const err332 = {instancePath:instancePath+"/instances/" + i5+"/public_ip",schemaPath:"#/properties/instances/items/properties/public_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.public_ip.type,parentSchema:schema11.properties.instances.items.properties.public_ip,data:data129};
+if(vErrors === null){
+vErrors = [err332];
+}
+else {
+vErrors.push(err332);
+}
+errors++;
+}
+}
+if(data113.private_ip !== undefined){
+let data130 = data113.private_ip;
+if(typeof data130 === "string"){
+if(func2(data130) > 64){
+const err333 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.private_ip,data:data130};
+if(vErrors === null){
+vErrors = [err333];
+}
+else {
+vErrors.push(err333);
+}
+errors++;
+}
+if(!(formats0.validate(data130))){
+const err334 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.private_ip,data:data130};
+if(vErrors === null){
+vErrors = [err334];
+}
+else {
+vErrors.push(err334);
+}
+errors++;
+}
+}
+else {
+const err335 = {instancePath:instancePath+"/instances/" + i5+"/private_ip",schemaPath:"#/properties/instances/items/properties/private_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.private_ip.type,parentSchema:schema11.properties.instances.items.properties.private_ip,data:data130};
+if(vErrors === null){
+vErrors = [err335];
+}
+else {
+vErrors.push(err335);
+}
+errors++;
+}
+}
+if(data113.image !== undefined){
+let data131 = data113.image;
+if(typeof data131 === "string"){
+if(func2(data131) > 1024){
+const err336 = {instancePath:instancePath+"/instances/" + i5+"/image",schemaPath:"#/properties/instances/items/properties/image/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.instances.items.properties.image,data:data131};
+if(vErrors === null){
+vErrors = [err336];
+}
+else {
+vErrors.push(err336);
+}
+errors++;
+}
+if(func2(data131) < 1){
+const err337 = {instancePath:instancePath+"/instances/" + i5+"/image",schemaPath:"#/properties/instances/items/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.image,data:data131};
+if(vErrors === null){
+vErrors = [err337];
+}
+else {
+vErrors.push(err337);
+}
+errors++;
+}
+}
+else {
+const err338 = {instancePath:instancePath+"/instances/" + i5+"/image",schemaPath:"#/properties/instances/items/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.image.type,parentSchema:schema11.properties.instances.items.properties.image,data:data131};
+if(vErrors === null){
+vErrors = [err338];
+}
+else {
+vErrors.push(err338);
+}
+errors++;
+}
+}
+if(data113.region !== undefined){
+let data132 = data113.region;
+if(typeof data132 === "string"){
+if(func2(data132) > 64){
+const err339 = {instancePath:instancePath+"/instances/" + i5+"/region",schemaPath:"#/properties/instances/items/properties/region/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.region,data:data132};
+if(vErrors === null){
+vErrors = [err339];
+}
+else {
+vErrors.push(err339);
+}
+errors++;
+}
+if(func2(data132) < 1){
+const err340 = {instancePath:instancePath+"/instances/" + i5+"/region",schemaPath:"#/properties/instances/items/properties/region/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.region,data:data132};
+if(vErrors === null){
+vErrors = [err340];
+}
+else {
+vErrors.push(err340);
+}
+errors++;
+}
+}
+else {
+const err341 = {instancePath:instancePath+"/instances/" + i5+"/region",schemaPath:"#/properties/instances/items/properties/region/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.region.type,parentSchema:schema11.properties.instances.items.properties.region,data:data132};
+if(vErrors === null){
+vErrors = [err341];
+}
+else {
+vErrors.push(err341);
+}
+errors++;
+}
+}
+if(data113.type !== undefined){
+let data133 = data113.type;
+if(typeof data133 === "string"){
+if(func2(data133) > 64){
+const err342 = {instancePath:instancePath+"/instances/" + i5+"/type",schemaPath:"#/properties/instances/items/properties/type/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.type,data:data133};
+if(vErrors === null){
+vErrors = [err342];
+}
+else {
+vErrors.push(err342);
+}
+errors++;
+}
+if(func2(data133) < 1){
+const err343 = {instancePath:instancePath+"/instances/" + i5+"/type",schemaPath:"#/properties/instances/items/properties/type/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.type,data:data133};
+if(vErrors === null){
+vErrors = [err343];
+}
+else {
+vErrors.push(err343);
+}
+errors++;
+}
+}
+else {
+const err344 = {instancePath:instancePath+"/instances/" + i5+"/type",schemaPath:"#/properties/instances/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.type.type,parentSchema:schema11.properties.instances.items.properties.type,data:data133};
+if(vErrors === null){
+vErrors = [err344];
+}
+else {
+vErrors.push(err344);
+}
+errors++;
+}
+}
+if(data113.subnet !== undefined){
+let data134 = data113.subnet;
+if(typeof data134 === "string"){
+if(func2(data134) > 64){
+const err345 = {instancePath:instancePath+"/instances/" + i5+"/subnet",schemaPath:"#/properties/instances/items/properties/subnet/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.subnet,data:data134};
+if(vErrors === null){
+vErrors = [err345];
+}
+else {
+vErrors.push(err345);
+}
+errors++;
+}
+if(func2(data134) < 1){
+const err346 = {instancePath:instancePath+"/instances/" + i5+"/subnet",schemaPath:"#/properties/instances/items/properties/subnet/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.subnet,data:data134};
+if(vErrors === null){
+vErrors = [err346];
+}
+else {
+vErrors.push(err346);
+}
+errors++;
+}
+}
+else {
+const err347 = {instancePath:instancePath+"/instances/" + i5+"/subnet",schemaPath:"#/properties/instances/items/properties/subnet/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.subnet.type,parentSchema:schema11.properties.instances.items.properties.subnet,data:data134};
+if(vErrors === null){
+vErrors = [err347];
+}
+else {
+vErrors.push(err347);
+}
+errors++;
+}
+}
+if(data113.ec2_ami_user !== undefined){
+let data135 = data113.ec2_ami_user;
+if(typeof data135 === "string"){
+if(func2(data135) > 64){
+const err348 = {instancePath:instancePath+"/instances/" + i5+"/ec2_ami_user",schemaPath:"#/properties/instances/items/properties/ec2_ami_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.ec2_ami_user,data:data135};
+if(vErrors === null){
+vErrors = [err348];
+}
+else {
+vErrors.push(err348);
+}
+errors++;
+}
+if(func2(data135) < 1){
+const err349 = {instancePath:instancePath+"/instances/" + i5+"/ec2_ami_user",schemaPath:"#/properties/instances/items/properties/ec2_ami_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.ec2_ami_user,data:data135};
+if(vErrors === null){
+vErrors = [err349];
+}
+else {
+vErrors.push(err349);
+}
+errors++;
+}
+}
+else {
+const err350 = {instancePath:instancePath+"/instances/" + i5+"/ec2_ami_user",schemaPath:"#/properties/instances/items/properties/ec2_ami_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.ec2_ami_user.type,parentSchema:schema11.properties.instances.items.properties.ec2_ami_user,data:data135};
+if(vErrors === null){
+vErrors = [err350];
+}
+else {
+vErrors.push(err350);
+}
+errors++;
+}
+}
+if(data113.az !== undefined){
+let data136 = data113.az;
+if(typeof data136 === "string"){
+if(func2(data136) > 64){
+const err351 = {instancePath:instancePath+"/instances/" + i5+"/az",schemaPath:"#/properties/instances/items/properties/az/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.az,data:data136};
+if(vErrors === null){
+vErrors = [err351];
+}
+else {
+vErrors.push(err351);
+}
+errors++;
+}
+if(func2(data136) < 1){
+const err352 = {instancePath:instancePath+"/instances/" + i5+"/az",schemaPath:"#/properties/instances/items/properties/az/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.az,data:data136};
+if(vErrors === null){
+vErrors = [err352];
+}
+else {
+vErrors.push(err352);
+}
+errors++;
+}
+}
+else {
+const err353 = {instancePath:instancePath+"/instances/" + i5+"/az",schemaPath:"#/properties/instances/items/properties/az/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.az.type,parentSchema:schema11.properties.instances.items.properties.az,data:data136};
+if(vErrors === null){
+vErrors = [err353];
+}
+else {
+vErrors.push(err353);
+}
+errors++;
+}
+}
+if(data113.cluster_ssh_user !== undefined){
+let data137 = data113.cluster_ssh_user;
+if(typeof data137 === "string"){
+if(func2(data137) > 64){
+const err354 = {instancePath:instancePath+"/instances/" + i5+"/cluster_ssh_user",schemaPath:"#/properties/instances/items/properties/cluster_ssh_user/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.cluster_ssh_user,data:data137};
+if(vErrors === null){
+vErrors = [err354];
+}
+else {
+vErrors.push(err354);
+}
+errors++;
+}
+if(func2(data137) < 1){
+const err355 = {instancePath:instancePath+"/instances/" + i5+"/cluster_ssh_user",schemaPath:"#/properties/instances/items/properties/cluster_ssh_user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.cluster_ssh_user,data:data137};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
+}
+errors++;
+}
+}
+else {
+const err356 = {instancePath:instancePath+"/instances/" + i5+"/cluster_ssh_user",schemaPath:"#/properties/instances/items/properties/cluster_ssh_user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.cluster_ssh_user.type,parentSchema:schema11.properties.instances.items.properties.cluster_ssh_user,data:data137};
+if(vErrors === null){
+vErrors = [err356];
+}
+else {
+vErrors.push(err356);
+}
+errors++;
+}
+}
+if(data113.spot_price !== undefined){
+let data138 = data113.spot_price;
+if((!((typeof data138 == "number") && (isFinite(data138)))) && (typeof data138 !== "string")){
+const err357 = {instancePath:instancePath+"/instances/" + i5+"/spot_price",schemaPath:"#/properties/instances/items/properties/spot_price/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.spot_price.type},message:"must be number,string",schema:schema11.properties.instances.items.properties.spot_price.type,parentSchema:schema11.properties.instances.items.properties.spot_price,data:data138};
+if(vErrors === null){
+vErrors = [err357];
+}
+else {
+vErrors.push(err357);
+}
+errors++;
+}
+if(typeof data138 === "string"){
+if(func2(data138) > 32){
+const err358 = {instancePath:instancePath+"/instances/" + i5+"/spot_price",schemaPath:"#/properties/instances/items/properties/spot_price/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.instances.items.properties.spot_price,data:data138};
+if(vErrors === null){
+vErrors = [err358];
+}
+else {
+vErrors.push(err358);
+}
+errors++;
+}
+}
+}
+if(data113.spot_wait_timeout !== undefined){
+let data139 = data113.spot_wait_timeout;
+if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
+const err359 = {instancePath:instancePath+"/instances/" + i5+"/spot_wait_timeout",schemaPath:"#/properties/instances/items/properties/spot_wait_timeout/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.instances.items.properties.spot_wait_timeout.type,parentSchema:schema11.properties.instances.items.properties.spot_wait_timeout,data:data139};
+if(vErrors === null){
+vErrors = [err359];
+}
+else {
+vErrors.push(err359);
+}
+errors++;
+}
+if((typeof data139 == "number") && (isFinite(data139))){
+if(data139 < 0 || isNaN(data139)){
+const err360 = {instancePath:instancePath+"/instances/" + i5+"/spot_wait_timeout",schemaPath:"#/properties/instances/items/properties/spot_wait_timeout/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.instances.items.properties.spot_wait_timeout,data:data139};
+if(vErrors === null){
+vErrors = [err360];
+}
+else {
+vErrors.push(err360);
+}
+errors++;
+}
+}
+}
+if(data113.spot_launch_group !== undefined){
+let data140 = data113.spot_launch_group;
+if(typeof data140 === "string"){
+if(func2(data140) > 255){
+const err361 = {instancePath:instancePath+"/instances/" + i5+"/spot_launch_group",schemaPath:"#/properties/instances/items/properties/spot_launch_group/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.instances.items.properties.spot_launch_group,data:data140};
+if(vErrors === null){
+vErrors = [err361];
+}
+else {
+vErrors.push(err361);
+}
+errors++;
+}
+if(func2(data140) < 1){
+const err362 = {instancePath:instancePath+"/instances/" + i5+"/spot_launch_group",schemaPath:"#/properties/instances/items/properties/spot_launch_group/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.spot_launch_group,data:data140};
+if(vErrors === null){
+vErrors = [err362];
+}
+else {
+vErrors.push(err362);
+}
+errors++;
+}
+}
+else {
+const err363 = {instancePath:instancePath+"/instances/" + i5+"/spot_launch_group",schemaPath:"#/properties/instances/items/properties/spot_launch_group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.spot_launch_group.type,parentSchema:schema11.properties.instances.items.properties.spot_launch_group,data:data140};
+if(vErrors === null){
+vErrors = [err363];
+}
+else {
+vErrors.push(err363);
+}
+errors++;
+}
+}
+if(data113.termination_protection !== undefined){
+let data141 = data113.termination_protection;
+if((typeof data141 !== "boolean") && (typeof data141 !== "string")){
+const err364 = {instancePath:instancePath+"/instances/" + i5+"/termination_protection",schemaPath:"#/properties/instances/items/properties/termination_protection/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.termination_protection.type},message:"must be boolean,string",schema:schema11.properties.instances.items.properties.termination_protection.type,parentSchema:schema11.properties.instances.items.properties.termination_protection,data:data141};
+if(vErrors === null){
+vErrors = [err364];
+}
+else {
+vErrors.push(err364);
+}
+errors++;
+}
+if(typeof data141 === "string"){
+if(!pattern6.test(data141)){
+const err365 = {instancePath:instancePath+"/instances/" + i5+"/termination_protection",schemaPath:"#/properties/instances/items/properties/termination_protection/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instances.items.properties.termination_protection,data:data141};
+if(vErrors === null){
+vErrors = [err365];
+}
+else {
+vErrors.push(err365);
+}
+errors++;
+}
+}
+}
+if(data113.assign_public_ip !== undefined){
+let data142 = data113.assign_public_ip;
+if((typeof data142 !== "boolean") && (typeof data142 !== "string")){
+const err366 = {instancePath:instancePath+"/instances/" + i5+"/assign_public_ip",schemaPath:"#/properties/instances/items/properties/assign_public_ip/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.assign_public_ip.type},message:"must be boolean,string",schema:schema11.properties.instances.items.properties.assign_public_ip.type,parentSchema:schema11.properties.instances.items.properties.assign_public_ip,data:data142};
+if(vErrors === null){
+vErrors = [err366];
+}
+else {
+vErrors.push(err366);
+}
+errors++;
+}
+if(typeof data142 === "string"){
+if(!pattern6.test(data142)){
+const err367 = {instancePath:instancePath+"/instances/" + i5+"/assign_public_ip",schemaPath:"#/properties/instances/items/properties/assign_public_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instances.items.properties.assign_public_ip,data:data142};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
+}
+errors++;
+}
+}
+}
+if(data113.assign_elastic_ip !== undefined){
+let data143 = data113.assign_elastic_ip;
+if((typeof data143 !== "boolean") && (typeof data143 !== "string")){
+const err368 = {instancePath:instancePath+"/instances/" + i5+"/assign_elastic_ip",schemaPath:"#/properties/instances/items/properties/assign_elastic_ip/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.assign_elastic_ip.type},message:"must be boolean,string",schema:schema11.properties.instances.items.properties.assign_elastic_ip.type,parentSchema:schema11.properties.instances.items.properties.assign_elastic_ip,data:data143};
+if(vErrors === null){
+vErrors = [err368];
+}
+else {
+vErrors.push(err368);
+}
+errors++;
+}
+if(typeof data143 === "string"){
+if(!pattern6.test(data143)){
+const err369 = {instancePath:instancePath+"/instances/" + i5+"/assign_elastic_ip",schemaPath:"#/properties/instances/items/properties/assign_elastic_ip/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instances.items.properties.assign_elastic_ip,data:data143};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
+}
+errors++;
+}
+}
+}
+if(data113.elastic_ip !== undefined){
+let data144 = data113.elastic_ip;
+if(typeof data144 === "string"){
+if(func2(data144) > 64){
+const err370 = {instancePath:instancePath+"/instances/" + i5+"/elastic_ip",schemaPath:"#/properties/instances/items/properties/elastic_ip/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.elastic_ip,data:data144};
+if(vErrors === null){
+vErrors = [err370];
+}
+else {
+vErrors.push(err370);
+}
+errors++;
+}
+if(!(formats0.validate(data144))){
+const err371 = {instancePath:instancePath+"/instances/" + i5+"/elastic_ip",schemaPath:"#/properties/instances/items/properties/elastic_ip/format",keyword:"format",params:{format: "ip"},message:"must match format \""+"ip"+"\"",schema:"ip",parentSchema:schema11.properties.instances.items.properties.elastic_ip,data:data144};
+if(vErrors === null){
+vErrors = [err371];
+}
+else {
+vErrors.push(err371);
+}
+errors++;
+}
+}
+else {
+const err372 = {instancePath:instancePath+"/instances/" + i5+"/elastic_ip",schemaPath:"#/properties/instances/items/properties/elastic_ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.elastic_ip.type,parentSchema:schema11.properties.instances.items.properties.elastic_ip,data:data144};
+if(vErrors === null){
+vErrors = [err372];
+}
+else {
+vErrors.push(err372);
+}
+errors++;
+}
+}
+if(data113.route53_hosted_zone_id !== undefined){
+let data145 = data113.route53_hosted_zone_id;
+if(typeof data145 === "string"){
+if(func2(data145) > 64){
+const err373 = {instancePath:instancePath+"/instances/" + i5+"/route53_hosted_zone_id",schemaPath:"#/properties/instances/items/properties/route53_hosted_zone_id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.route53_hosted_zone_id,data:data145};
+if(vErrors === null){
+vErrors = [err373];
+}
+else {
+vErrors.push(err373);
+}
+errors++;
+}
+if(func2(data145) < 1){
+const err374 = {instancePath:instancePath+"/instances/" + i5+"/route53_hosted_zone_id",schemaPath:"#/properties/instances/items/properties/route53_hosted_zone_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.route53_hosted_zone_id,data:data145};
+if(vErrors === null){
+vErrors = [err374];
+}
+else {
+vErrors.push(err374);
+}
+errors++;
+}
+}
+else {
+const err375 = {instancePath:instancePath+"/instances/" + i5+"/route53_hosted_zone_id",schemaPath:"#/properties/instances/items/properties/route53_hosted_zone_id/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.route53_hosted_zone_id.type,parentSchema:schema11.properties.instances.items.properties.route53_hosted_zone_id,data:data145};
+if(vErrors === null){
+vErrors = [err375];
+}
+else {
+vErrors.push(err375);
+}
+errors++;
+}
+}
+if(data113.route53_private_zone !== undefined){
+let data146 = data113.route53_private_zone;
+if((typeof data146 !== "boolean") && (typeof data146 !== "string")){
+const err376 = {instancePath:instancePath+"/instances/" + i5+"/route53_private_zone",schemaPath:"#/properties/instances/items/properties/route53_private_zone/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.route53_private_zone.type},message:"must be boolean,string",schema:schema11.properties.instances.items.properties.route53_private_zone.type,parentSchema:schema11.properties.instances.items.properties.route53_private_zone,data:data146};
+if(vErrors === null){
+vErrors = [err376];
+}
+else {
+vErrors.push(err376);
+}
+errors++;
+}
+if(typeof data146 === "string"){
+if(!pattern6.test(data146)){
+const err377 = {instancePath:instancePath+"/instances/" + i5+"/route53_private_zone",schemaPath:"#/properties/instances/items/properties/route53_private_zone/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instances.items.properties.route53_private_zone,data:data146};
+if(vErrors === null){
+vErrors = [err377];
+}
+else {
+vErrors.push(err377);
+}
+errors++;
+}
+}
+}
+if(data113.route53_zone !== undefined){
+let data147 = data113.route53_zone;
+if(typeof data147 === "string"){
+if(func2(data147) > 253){
+const err378 = {instancePath:instancePath+"/instances/" + i5+"/route53_zone",schemaPath:"#/properties/instances/items/properties/route53_zone/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.instances.items.properties.route53_zone,data:data147};
+if(vErrors === null){
+vErrors = [err378];
+}
+else {
+vErrors.push(err378);
+}
+errors++;
+}
+if(func2(data147) < 1){
+const err379 = {instancePath:instancePath+"/instances/" + i5+"/route53_zone",schemaPath:"#/properties/instances/items/properties/route53_zone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.route53_zone,data:data147};
+if(vErrors === null){
+vErrors = [err379];
+}
+else {
+vErrors.push(err379);
+}
+errors++;
+}
+}
+else {
+const err380 = {instancePath:instancePath+"/instances/" + i5+"/route53_zone",schemaPath:"#/properties/instances/items/properties/route53_zone/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.route53_zone.type,parentSchema:schema11.properties.instances.items.properties.route53_zone,data:data147};
+if(vErrors === null){
+vErrors = [err380];
+}
+else {
+vErrors.push(err380);
+}
+errors++;
+}
+}
+if(data113.privileged !== undefined){
+let data148 = data113.privileged;
+if((typeof data148 !== "boolean") && (typeof data148 !== "string")){
+const err381 = {instancePath:instancePath+"/instances/" + i5+"/privileged",schemaPath:"#/properties/instances/items/properties/privileged/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.privileged.type},message:"must be boolean,string",schema:schema11.properties.instances.items.properties.privileged.type,parentSchema:schema11.properties.instances.items.properties.privileged,data:data148};
+if(vErrors === null){
+vErrors = [err381];
+}
+else {
+vErrors.push(err381);
+}
+errors++;
+}
+if(typeof data148 === "string"){
+if(!pattern6.test(data148)){
+const err382 = {instancePath:instancePath+"/instances/" + i5+"/privileged",schemaPath:"#/properties/instances/items/properties/privileged/pattern",keyword:"pattern",params:{pattern: "^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"},message:"must match pattern \""+"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$"+"\"",schema:"^([Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[YyNn])$",parentSchema:schema11.properties.instances.items.properties.privileged,data:data148};
+if(vErrors === null){
+vErrors = [err382];
+}
+else {
+vErrors.push(err382);
+}
+errors++;
+}
+}
+}
+if(data113.restart_policy !== undefined){
+let data149 = data113.restart_policy;
+if(typeof data149 !== "string"){
+const err383 = {instancePath:instancePath+"/instances/" + i5+"/restart_policy",schemaPath:"#/properties/instances/items/properties/restart_policy/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.restart_policy.type,parentSchema:schema11.properties.instances.items.properties.restart_policy,data:data149};
+if(vErrors === null){
+vErrors = [err383];
+}
+else {
+vErrors.push(err383);
+}
+errors++;
+}
+if(!((((data149 === "no") || (data149 === "on-failure")) || (data149 === "always")) || (data149 === "unless-stopped"))){
+const err384 = {instancePath:instancePath+"/instances/" + i5+"/restart_policy",schemaPath:"#/properties/instances/items/properties/restart_policy/enum",keyword:"enum",params:{allowedValues: schema11.properties.instances.items.properties.restart_policy.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.instances.items.properties.restart_policy.enum,parentSchema:schema11.properties.instances.items.properties.restart_policy,data:data149};
+if(vErrors === null){
+vErrors = [err384];
+}
+else {
+vErrors.push(err384);
+}
+errors++;
+}
+}
+if(data113.memory !== undefined){
+let data150 = data113.memory;
+if((typeof data150 !== "string") && (!(((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150))) && (isFinite(data150))))){
+const err385 = {instancePath:instancePath+"/instances/" + i5+"/memory",schemaPath:"#/properties/instances/items/properties/memory/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.memory.type},message:"must be string,integer",schema:schema11.properties.instances.items.properties.memory.type,parentSchema:schema11.properties.instances.items.properties.memory,data:data150};
+if(vErrors === null){
+vErrors = [err385];
+}
+else {
+vErrors.push(err385);
+}
+errors++;
+}
+if(typeof data150 === "string"){
+if(func2(data150) > 64){
+const err386 = {instancePath:instancePath+"/instances/" + i5+"/memory",schemaPath:"#/properties/instances/items/properties/memory/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.memory,data:data150};
+if(vErrors === null){
+vErrors = [err386];
+}
+else {
+vErrors.push(err386);
+}
+errors++;
+}
+}
+}
+if(data113.memory_reservation !== undefined){
+let data151 = data113.memory_reservation;
+if((typeof data151 !== "string") && (!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151))))){
+const err387 = {instancePath:instancePath+"/instances/" + i5+"/memory_reservation",schemaPath:"#/properties/instances/items/properties/memory_reservation/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.memory_reservation.type},message:"must be string,integer",schema:schema11.properties.instances.items.properties.memory_reservation.type,parentSchema:schema11.properties.instances.items.properties.memory_reservation,data:data151};
+if(vErrors === null){
+vErrors = [err387];
+}
+else {
+vErrors.push(err387);
+}
+errors++;
+}
+if(typeof data151 === "string"){
+if(func2(data151) > 64){
+const err388 = {instancePath:instancePath+"/instances/" + i5+"/memory_reservation",schemaPath:"#/properties/instances/items/properties/memory_reservation/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.memory_reservation,data:data151};
+if(vErrors === null){
+vErrors = [err388];
+}
+else {
+vErrors.push(err388);
+}
+errors++;
+}
+}
+}
+if(data113.shm_size !== undefined){
+let data152 = data113.shm_size;
+if((typeof data152 !== "string") && (!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152))))){
+const err389 = {instancePath:instancePath+"/instances/" + i5+"/shm_size",schemaPath:"#/properties/instances/items/properties/shm_size/type",keyword:"type",params:{type: schema11.properties.instances.items.properties.shm_size.type},message:"must be string,integer",schema:schema11.properties.instances.items.properties.shm_size.type,parentSchema:schema11.properties.instances.items.properties.shm_size,data:data152};
+if(vErrors === null){
+vErrors = [err389];
+}
+else {
+vErrors.push(err389);
+}
+errors++;
+}
+if(typeof data152 === "string"){
+if(func2(data152) > 64){
+const err390 = {instancePath:instancePath+"/instances/" + i5+"/shm_size",schemaPath:"#/properties/instances/items/properties/shm_size/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.shm_size,data:data152};
+if(vErrors === null){
+vErrors = [err390];
+}
+else {
+vErrors.push(err390);
+}
+errors++;
+}
+}
+}
+if(data113.env_file !== undefined){
+let data153 = data113.env_file;
+if(typeof data153 === "string"){
+if(func2(data153) > 4096){
+const err391 = {instancePath:instancePath+"/instances/" + i5+"/env_file",schemaPath:"#/properties/instances/items/properties/env_file/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.instances.items.properties.env_file,data:data153};
+if(vErrors === null){
+vErrors = [err391];
+}
+else {
+vErrors.push(err391);
+}
+errors++;
+}
+if(func2(data153) < 1){
+const err392 = {instancePath:instancePath+"/instances/" + i5+"/env_file",schemaPath:"#/properties/instances/items/properties/env_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.env_file,data:data153};
+if(vErrors === null){
+vErrors = [err392];
+}
+else {
+vErrors.push(err392);
+}
+errors++;
+}
+}
+else {
+const err393 = {instancePath:instancePath+"/instances/" + i5+"/env_file",schemaPath:"#/properties/instances/items/properties/env_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.env_file.type,parentSchema:schema11.properties.instances.items.properties.env_file,data:data153};
+if(vErrors === null){
+vErrors = [err393];
+}
+else {
+vErrors.push(err393);
+}
+errors++;
+}
+}
+if(data113.env !== undefined){
+let data154 = data113.env;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+if(Object.keys(data154).length > 256){
+const err394 = {instancePath:instancePath+"/instances/" + i5+"/env",schemaPath:"#/properties/instances/items/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instances.items.properties.env,data:data154};
+if(vErrors === null){
+vErrors = [err394];
+}
+else {
+vErrors.push(err394);
+}
+errors++;
+}
+}
+else {
+const err395 = {instancePath:instancePath+"/instances/" + i5+"/env",schemaPath:"#/properties/instances/items/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.env.type,parentSchema:schema11.properties.instances.items.properties.env,data:data154};
+if(vErrors === null){
+vErrors = [err395];
+}
+else {
+vErrors.push(err395);
+}
+errors++;
+}
+}
+if(data113.log_driver !== undefined){
+let data155 = data113.log_driver;
+if(typeof data155 === "string"){
+if(func2(data155) > 64){
+const err396 = {instancePath:instancePath+"/instances/" + i5+"/log_driver",schemaPath:"#/properties/instances/items/properties/log_driver/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.instances.items.properties.log_driver,data:data155};
+if(vErrors === null){
+vErrors = [err396];
+}
+else {
+vErrors.push(err396);
+}
+errors++;
+}
+if(func2(data155) < 1){
+const err397 = {instancePath:instancePath+"/instances/" + i5+"/log_driver",schemaPath:"#/properties/instances/items/properties/log_driver/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.instances.items.properties.log_driver,data:data155};
+if(vErrors === null){
+vErrors = [err397];
+}
+else {
+vErrors.push(err397);
+}
+errors++;
+}
+}
+else {
+const err398 = {instancePath:instancePath+"/instances/" + i5+"/log_driver",schemaPath:"#/properties/instances/items/properties/log_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.instances.items.properties.log_driver.type,parentSchema:schema11.properties.instances.items.properties.log_driver,data:data155};
+if(vErrors === null){
+vErrors = [err398];
+}
+else {
+vErrors.push(err398);
+}
+errors++;
+}
+}
+if(data113.log_options !== undefined){
+let data156 = data113.log_options;
+if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
+if(Object.keys(data156).length > 256){
+const err399 = {instancePath:instancePath+"/instances/" + i5+"/log_options",schemaPath:"#/properties/instances/items/properties/log_options/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instances.items.properties.log_options,data:data156};
+if(vErrors === null){
+vErrors = [err399];
+}
+else {
+vErrors.push(err399);
+}
+errors++;
+}
+}
+else {
+const err400 = {instancePath:instancePath+"/instances/" + i5+"/log_options",schemaPath:"#/properties/instances/items/properties/log_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.log_options.type,parentSchema:schema11.properties.instances.items.properties.log_options,data:data156};
+if(vErrors === null){
+vErrors = [err400];
+}
+else {
+vErrors.push(err400);
+}
+errors++;
+}
+}
+if(data113.exposed_ports !== undefined){
+let data157 = data113.exposed_ports;
+if(Array.isArray(data157)){
+if(data157.length > 256){
+const err401 = {instancePath:instancePath+"/instances/" + i5+"/exposed_ports",schemaPath:"#/properties/instances/items/properties/exposed_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.exposed_ports,data:data157};
+if(vErrors === null){
+vErrors = [err401];
+}
+else {
+vErrors.push(err401);
+}
+errors++;
+}
+}
+else {
+const err402 = {instancePath:instancePath+"/instances/" + i5+"/exposed_ports",schemaPath:"#/properties/instances/items/properties/exposed_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.exposed_ports.type,parentSchema:schema11.properties.instances.items.properties.exposed_ports,data:data157};
+if(vErrors === null){
+vErrors = [err402];
+}
+else {
+vErrors.push(err402);
+}
+errors++;
+}
+}
+if(data113.published_ports !== undefined){
+let data158 = data113.published_ports;
+if(Array.isArray(data158)){
+if(data158.length > 256){
+const err403 = {instancePath:instancePath+"/instances/" + i5+"/published_ports",schemaPath:"#/properties/instances/items/properties/published_ports/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.published_ports,data:data158};
+if(vErrors === null){
+vErrors = [err403];
+}
+else {
+vErrors.push(err403);
+}
+errors++;
+}
+}
+else {
+const err404 = {instancePath:instancePath+"/instances/" + i5+"/published_ports",schemaPath:"#/properties/instances/items/properties/published_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.published_ports.type,parentSchema:schema11.properties.instances.items.properties.published_ports,data:data158};
+if(vErrors === null){
+vErrors = [err404];
+}
+else {
+vErrors.push(err404);
+}
+errors++;
+}
+}
+if(data113.devices !== undefined){
+let data159 = data113.devices;
+if(Array.isArray(data159)){
+if(data159.length > 256){
+const err405 = {instancePath:instancePath+"/instances/" + i5+"/devices",schemaPath:"#/properties/instances/items/properties/devices/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.devices,data:data159};
+if(vErrors === null){
+vErrors = [err405];
+}
+else {
+vErrors.push(err405);
+}
+errors++;
+}
+}
+else {
+const err406 = {instancePath:instancePath+"/instances/" + i5+"/devices",schemaPath:"#/properties/instances/items/properties/devices/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.devices.type,parentSchema:schema11.properties.instances.items.properties.devices,data:data159};
+if(vErrors === null){
+vErrors = [err406];
+}
+else {
+vErrors.push(err406);
+}
+errors++;
+}
+}
+if(data113.networks !== undefined){
+let data160 = data113.networks;
+if(Array.isArray(data160)){
+if(data160.length > 256){
+const err407 = {instancePath:instancePath+"/instances/" + i5+"/networks",schemaPath:"#/properties/instances/items/properties/networks/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.networks,data:data160};
+if(vErrors === null){
+vErrors = [err407];
+}
+else {
+vErrors.push(err407);
+}
+errors++;
+}
+}
+else {
+const err408 = {instancePath:instancePath+"/instances/" + i5+"/networks",schemaPath:"#/properties/instances/items/properties/networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.networks.type,parentSchema:schema11.properties.instances.items.properties.networks,data:data160};
+if(vErrors === null){
+vErrors = [err408];
+}
+else {
+vErrors.push(err408);
+}
+errors++;
+}
+}
+if(data113.sysctls !== undefined){
+let data161 = data113.sysctls;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+if(Object.keys(data161).length > 256){
+const err409 = {instancePath:instancePath+"/instances/" + i5+"/sysctls",schemaPath:"#/properties/instances/items/properties/sysctls/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties",schema:256,parentSchema:schema11.properties.instances.items.properties.sysctls,data:data161};
+if(vErrors === null){
+vErrors = [err409];
+}
+else {
+vErrors.push(err409);
+}
+errors++;
+}
+}
+else {
+const err410 = {instancePath:instancePath+"/instances/" + i5+"/sysctls",schemaPath:"#/properties/instances/items/properties/sysctls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.properties.sysctls.type,parentSchema:schema11.properties.instances.items.properties.sysctls,data:data161};
+if(vErrors === null){
+vErrors = [err410];
+}
+else {
+vErrors.push(err410);
+}
+errors++;
+}
+}
+if(data113.ulimits !== undefined){
+let data162 = data113.ulimits;
+if(Array.isArray(data162)){
+if(data162.length > 256){
+const err411 = {instancePath:instancePath+"/instances/" + i5+"/ulimits",schemaPath:"#/properties/instances/items/properties/ulimits/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.ulimits,data:data162};
+if(vErrors === null){
+vErrors = [err411];
+}
+else {
+vErrors.push(err411);
+}
+errors++;
+}
+}
+else {
+const err412 = {instancePath:instancePath+"/instances/" + i5+"/ulimits",schemaPath:"#/properties/instances/items/properties/ulimits/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.ulimits.type,parentSchema:schema11.properties.instances.items.properties.ulimits,data:data162};
+if(vErrors === null){
+vErrors = [err412];
+}
+else {
+vErrors.push(err412);
+}
+errors++;
+}
+}
+if(data113.local_source_directories !== undefined){
+let data163 = data113.local_source_directories;
+if(Array.isArray(data163)){
+if(data163.length > 256){
+const err413 = {instancePath:instancePath+"/instances/" + i5+"/local_source_directories",schemaPath:"#/properties/instances/items/properties/local_source_directories/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.local_source_directories,data:data163};
+if(vErrors === null){
+vErrors = [err413];
+}
+else {
+vErrors.push(err413);
+}
+errors++;
+}
+}
+else {
+const err414 = {instancePath:instancePath+"/instances/" + i5+"/local_source_directories",schemaPath:"#/properties/instances/items/properties/local_source_directories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.local_source_directories.type,parentSchema:schema11.properties.instances.items.properties.local_source_directories,data:data163};
+if(vErrors === null){
+vErrors = [err414];
+}
+else {
+vErrors.push(err414);
+}
+errors++;
+}
+}
+if(data113.docker_security_opts !== undefined){
+let data164 = data113.docker_security_opts;
+if(Array.isArray(data164)){
+if(data164.length > 256){
+const err415 = {instancePath:instancePath+"/instances/" + i5+"/docker_security_opts",schemaPath:"#/properties/instances/items/properties/docker_security_opts/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.docker_security_opts,data:data164};
+if(vErrors === null){
+vErrors = [err415];
+}
+else {
+vErrors.push(err415);
+}
+errors++;
+}
+}
+else {
+const err416 = {instancePath:instancePath+"/instances/" + i5+"/docker_security_opts",schemaPath:"#/properties/instances/items/properties/docker_security_opts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.docker_security_opts.type,parentSchema:schema11.properties.instances.items.properties.docker_security_opts,data:data164};
+if(vErrors === null){
+vErrors = [err416];
+}
+else {
+vErrors.push(err416);
+}
+errors++;
+}
+}
+if(data113.docker_cap_add !== undefined){
+let data165 = data113.docker_cap_add;
+if(Array.isArray(data165)){
+if(data165.length > 256){
+const err417 = {instancePath:instancePath+"/instances/" + i5+"/docker_cap_add",schemaPath:"#/properties/instances/items/properties/docker_cap_add/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.docker_cap_add,data:data165};
+if(vErrors === null){
+vErrors = [err417];
+}
+else {
+vErrors.push(err417);
+}
+errors++;
+}
+}
+else {
+const err418 = {instancePath:instancePath+"/instances/" + i5+"/docker_cap_add",schemaPath:"#/properties/instances/items/properties/docker_cap_add/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.docker_cap_add.type,parentSchema:schema11.properties.instances.items.properties.docker_cap_add,data:data165};
+if(vErrors === null){
+vErrors = [err418];
+}
+else {
+vErrors.push(err418);
+}
+errors++;
+}
+}
+if(data113.docker_cap_drop !== undefined){
+let data166 = data113.docker_cap_drop;
+if(Array.isArray(data166)){
+if(data166.length > 256){
+const err419 = {instancePath:instancePath+"/instances/" + i5+"/docker_cap_drop",schemaPath:"#/properties/instances/items/properties/docker_cap_drop/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema11.properties.instances.items.properties.docker_cap_drop,data:data166};
+if(vErrors === null){
+vErrors = [err419];
+}
+else {
+vErrors.push(err419);
+}
+errors++;
+}
+}
+else {
+const err420 = {instancePath:instancePath+"/instances/" + i5+"/docker_cap_drop",schemaPath:"#/properties/instances/items/properties/docker_cap_drop/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.items.properties.docker_cap_drop.type,parentSchema:schema11.properties.instances.items.properties.docker_cap_drop,data:data166};
+if(vErrors === null){
+vErrors = [err420];
+}
+else {
+vErrors.push(err420);
+}
+errors++;
+}
+}
+}
+else {
+const err421 = {instancePath:instancePath+"/instances/" + i5,schemaPath:"#/properties/instances/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.instances.items.type,parentSchema:schema11.properties.instances.items,data:data113};
+if(vErrors === null){
+vErrors = [err421];
+}
+else {
+vErrors.push(err421);
+}
+errors++;
+}
+}
+}
+else {
+const err422 = {instancePath:instancePath+"/instances",schemaPath:"#/properties/instances/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.instances.type,parentSchema:schema11.properties.instances,data:data112};
+if(vErrors === null){
+vErrors = [err422];
+}
+else {
+vErrors.push(err422);
+}
+errors++;
+}
+}
+}
+else {
+const err423 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err423];
+}
+else {
+vErrors.push(err423);
 }
 errors++;
 }

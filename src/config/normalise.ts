@@ -1,11 +1,14 @@
 // TPA's set_instance_defaults() (lib/filter_plugins/instances.py), keeping track of where
 // every value came from so later messages can point at the line that set it.
 //
-// Precedence, exactly as TPA merges: instance > instance_defaults > location. (TPA merges
+// Precedence, exactly as TPA merges: instance > instance_defaults > top-level
+// cluster_ssh_user/ec2_ami_user (TPA's compat_defaults) > location. (TPA merges
 // instance_defaults first and the location second, each only filling keys still missing,
 // so a location cannot override instance_defaults.) Dict values (vars, tags) merge one level.
 import type { PathSeg } from './keypath.js';
+import { inferPlatform } from './platforms.js';
 import type { VarSource } from './types.js';
+import { mergeVolumes, type MergedVolume } from './volumes.js';
 
 /** A value plus where it was written. */
 export interface Sourced {
@@ -27,10 +30,13 @@ export interface NormalInstance {
   vars: Map<string, Sourced>;
   /** Role names as written (split on commas), before implicit roles are added. */
   roles: string[];
+  platform: string;
+  /** Set when the platform was not written and had to be inferred. */
+  platformInferred?: string;
+  /** default_volumes merged with the instance's volumes, as TPA merges them. */
+  volumes: MergedVolume[];
 }
 
-/** Roles that imply `postgres` (TPA adds it in set_instance_defaults and roles/init). */
-const POSTGRES_ROLES = ['primary', 'replica', 'witness', 'bdr'];
 const DICT_KEYS = new Set(['vars', 'tags']);
 const LIFTED_TAGS = ['upstream', 'backup', 'role'];
 
@@ -70,8 +76,17 @@ export interface NormaliseInput {
   instances: Dict[];
   instanceDefaults: Dict;
   locations: Dict[];
-  /** Instance keys a location may supply (other location keys, e.g. AWS `region`, are ignored). */
-  instanceKeys: ReadonlySet<string>;
+  /** Top-level keys TPA maps onto instances (cluster_ssh_user, ec2_ami_user → vars.ansible_user). */
+  topLevel?: Dict;
+}
+
+/** TPA's compat_defaults: a top-level cluster_ssh_user or ec2_ami_user is a default vars.ansible_user. */
+function compatUser(top: Dict): { value: unknown; key: string } | undefined {
+  // TPA applies ec2_ami_user, then cluster_ssh_user over it.
+  for (const key of ['cluster_ssh_user', 'ec2_ami_user']) {
+    if (top[key] !== undefined) return { value: top[key], key };
+  }
+  return undefined;
 }
 
 /** Find the location an instance names (by Name, or by index as TPA still allows). */
@@ -87,15 +102,10 @@ export function splitRoles(value: unknown): string[] {
   return [];
 }
 
-export function withImpliedRoles(roles: string[]): string[] {
-  const out = [...new Set(roles)];
-  if (POSTGRES_ROLES.some((r) => out.includes(r)) && !out.includes('postgres')) out.push('postgres');
-  return out;
-}
-
 export function normaliseInstances(input: NormaliseInput): NormalInstance[] {
   const omitDefaults = new Set(['default_volumes']);
   const omitLocation = new Set(['Name']);
+  const compat = compatUser(input.topLevel ?? {});
   return input.instances.map((raw, index) => {
     const path: PathSeg[] = ['instances', index];
     const ownTags = isDict(raw['tags']) ? raw['tags'] : {};
@@ -104,15 +114,16 @@ export function normaliseInstances(input: NormaliseInput): NormalInstance[] {
     for (const key of DICT_KEYS) dicts.set(key, new Map());
     fillFrom(fields, dicts, raw, 'instance', path, new Set());
     fillFrom(fields, dicts, input.instanceDefaults, 'instance_defaults', ['instance_defaults'], omitDefaults);
+    if (compat) {
+      const vars = dicts.get('vars') ?? new Map<string, Sourced>();
+      if (!vars.has('ansible_user')) vars.set('ansible_user', { value: compat.value, source: 'instance_defaults', path: [compat.key] });
+      dicts.set('vars', vars);
+    }
 
     const loc = fields.get('location');
     const li = loc ? findLocation(input.locations, loc.value) : undefined;
     const location = li === undefined ? undefined : input.locations[li];
-    if (li !== undefined && location) {
-      const known: Dict = {};
-      for (const [k, v] of Object.entries(location)) if (input.instanceKeys.has(k)) known[k] = v;
-      fillFrom(fields, dicts, known, 'location', ['locations', li], omitLocation);
-    }
+    if (li !== undefined && location) fillFrom(fields, dicts, location, 'location', ['locations', li], omitLocation);
 
     const tags = dicts.get('tags') ?? new Map<string, Sourced>();
     for (const t of LIFTED_TAGS) {
@@ -126,7 +137,14 @@ export function normaliseInstances(input: NormaliseInput): NormalInstance[] {
     const node = fields.get('node')?.value;
     const nameField = fields.get('Name') ?? (ownTags['Name'] !== undefined ? { value: ownTags['Name'], source: 'instance' as const, path: [...path, 'tags', 'Name'] } : undefined);
     const rawName = typeof nameField?.value === 'string' ? nameField.value : `${input.clusterName}-${String(node)}`;
-    return {
+    const platformField = fields.get('platform')?.value;
+    const inferred = typeof platformField === 'string' ? undefined : inferPlatform(new Set(fields.keys()));
+    const own = fields.get('volumes');
+    const volumes = mergeVolumes(
+      own ? { value: own.value, path: own.path } : undefined,
+      input.instanceDefaults['default_volumes'] === undefined ? undefined : { value: input.instanceDefaults['default_volumes'], path: ['instance_defaults', 'default_volumes'] },
+    );
+    const out: NormalInstance = {
       index,
       path,
       name: rawName.replace(/_/g, '-').toLowerCase(),
@@ -135,6 +153,10 @@ export function normaliseInstances(input: NormaliseInput): NormalInstance[] {
       fields,
       vars: dicts.get('vars') ?? new Map(),
       roles: splitRoles(fields.get('role')?.value),
+      platform: typeof platformField === 'string' ? platformField : (inferred?.platform ?? 'aws'),
+      volumes,
     };
+    if (inferred) out.platformInferred = inferred.reason;
+    return out;
   });
 }

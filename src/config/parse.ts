@@ -27,8 +27,13 @@ function yamlMessage(err: YAMLError): string {
   return first.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+export interface ParseOptions {
+  /** Local tags to accept as plain strings (host_vars may hold `!vault` values). */
+  allowTags?: readonly string[];
+}
+
 /** Parse config text or throw ConfigError naming `file:LINE:COL`. */
-export function parseConfigText(text: string, file: string): ParsedConfig {
+export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): ParsedConfig {
   const bare = new ConfigSource(file, text, lineCounterFor(text));
   const early = new IssueList(bare);
   const deep = findExcessiveNesting(text, MAX_NESTING);
@@ -57,12 +62,13 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
     issues.atPos(source.posAt(err.pos[0]), `YAML ${err.code}: ${yamlMessage(err)}`);
   }
   checkDirectives(doc, source, issues);
-  checkTags(doc, source, issues);
+  checkTags(doc, source, issues, new Set(opts.allowTags ?? []));
   checkDuplicateKeys(doc, source, issues);
   issues.throwIfAny();
 
   if (!isMap(doc.contents)) {
-    issues.atPos(source.posAt(doc.contents?.range?.[0] ?? 0), 'the top level of config.yml must be a mapping (cluster_name:, instances:, ...)');
+    const what = opts.allowTags ? 'the top level must be a mapping of variables' : 'the top level of config.yml must be a mapping (cluster_name:, instances:, ...)';
+    issues.atPos(source.posAt(doc.contents?.range?.[0] ?? 0), what);
     issues.throwIfAny();
   }
   return { source, data: toData(doc, source, issues) };
@@ -90,10 +96,10 @@ function tagOffset(text: string, valueStart: number): number {
   return m ? valueStart - before.length + m.index : valueStart;
 }
 
-function checkTags(doc: Document.Parsed, source: ConfigSource, issues: IssueList): void {
+function checkTags(doc: Document.Parsed, source: ConfigSource, issues: IssueList, allowed: ReadonlySet<string>): void {
   visit(doc, (_key, node) => {
     if (!isNode(node) || isAlias(node) || typeof node.tag !== 'string') return;
-    if (!CORE_TAGS.has(node.tag)) {
+    if (!CORE_TAGS.has(node.tag) && !allowed.has(node.tag)) {
       const at = tagOffset(source.text, node.range?.[0] ?? 0);
       issues.atPos(source.posAt(at), `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in config.yml`);
     }

@@ -3,12 +3,14 @@
 // plus the connection settings this tool itself relies on.
 import { isAddress, isFqdn, isHostname, isIpAddress } from './checks/net.js';
 import { UNIX_NAME, controlCharProblem } from './checks/strings.js';
-import { closest } from './checks/levenshtein.js';
+import { closest, levenshtein } from './checks/levenshtein.js';
 import type { IssueList } from './issues.js';
 import { formatKeyPath } from './keypath.js';
 import { findLocation, type NormalInstance } from './normalise.js';
+import { KNOWN_PLATFORMS, KNOWN_TOP_KEYS, platformsAccepting, validInstanceKeys } from './platforms.js';
 import { showValue } from './printable.js';
 import type { VarDefinition } from './types.js';
+import { volumeProblem } from './volumes.js';
 
 const ROLE = /^[a-z][a-z0-9_-]{0,63}$/;
 const IP_KEYS = ['ip_address', 'public_ip', 'private_ip'];
@@ -17,11 +19,11 @@ function checkNames(instances: NormalInstance[], issues: IssueList): void {
   const byName = new Map<string, NormalInstance>();
   const byNode = new Map<number, NormalInstance>();
   for (const inst of instances) {
-    const platform = inst.fields.get('platform')?.value ?? 'bare';
-    const ok = isHostname(inst.name) || (platform === 'bare' && isFqdn(inst.name));
+    // TPA allows fully-qualified names on bare and docker instances only.
+    const ok = isHostname(inst.name) || ((inst.platform === 'bare' || inst.platform === 'docker') && isFqdn(inst.name));
     if (!ok) {
       issues.at(inst.namePath, `invalid instance Name ${showValue(inst.name)}`, {
-        hint: 'use lower-case letters, digits and "-" (at least two characters, not starting or ending with "-"); bare instances may use a fully-qualified name',
+        hint: 'use lower-case letters, digits and "-" (at least two characters, not starting or ending with "-"); bare and docker instances may use a fully-qualified name',
       });
     }
     const sameName = byName.get(inst.name);
@@ -84,20 +86,88 @@ function checkRolesAndLinks(instances: NormalInstance[], locations: Record<strin
   }
 }
 
+/** Addresses: bare instances need one in config.yml; aws and docker ones get theirs from `tpaexec provision`. */
 function checkAddresses(instances: NormalInstance[], issues: IssueList): void {
   for (const inst of instances) {
-    const platform = inst.fields.get('platform')?.value ?? 'bare';
     const has = (k: string): boolean => inst.fields.has(k) || inst.vars.has(k);
     const host = inst.fields.get('ansible_host');
     if (host && typeof host.value === 'string' && !isAddress(host.value)) {
       issues.at(host.path, `ansible_host ${showValue(host.value)} is not a host name or IP address`);
     }
-    if (platform === 'bare' && !IP_KEYS.some(has)) {
+    if (inst.platform === 'bare' && !IP_KEYS.some(has)) {
       issues.at(inst.path, `bare instance ${inst.name} needs at least one of ip_address, public_ip or private_ip`);
-    } else if (!IP_KEYS.some(has) && !has('ansible_host')) {
-      issues.at(inst.path, `instance ${inst.name} has no address to connect to (set ip_address or ansible_host)`);
     }
   }
+}
+
+/**
+ * TPA's key check, made after instance_defaults and the location are merged in: the
+ * common keys plus the instance's platform's. A key written in instance_defaults is
+ * reported once, where it is written.
+ */
+function checkPlatformKeys(instances: NormalInstance[], issues: IssueList): void {
+  for (const inst of instances) {
+    if (!KNOWN_PLATFORMS.includes(inst.platform)) {
+      const p = inst.fields.get('platform');
+      issues.at(p?.path ?? inst.path, `unknown platform ${showValue(inst.platform)}`, {
+        hint: () => {
+          const near = closest(inst.platform, KNOWN_PLATFORMS);
+          return `${near ? `did you mean ${near}? ` : ''}TPA's platforms are ${KNOWN_PLATFORMS.join(', ')}`;
+        },
+      });
+      continue;
+    }
+    const valid = validInstanceKeys(inst.platform);
+    for (const [key, s] of inst.fields) {
+      if (valid.has(key)) continue;
+      const elsewhere = platformsAccepting(key);
+      const platformHint = inst.platformInferred ? ` (${inst.platformInferred})` : '';
+      issues.at(s.path, `Unrecognised key ${key} for platform ${inst.platform} (should it be under vars:?)`, {
+        target: 'key',
+        hint: () => {
+          if (elsewhere.length > 0) return `${key} is a setting of platform ${elsewhere.join(' and ')}; instance ${inst.name} is on ${inst.platform}${platformHint}`;
+          const near = closest(key, [...valid]);
+          return near ? `did you mean ${near}?` : undefined;
+        },
+      });
+    }
+  }
+}
+
+/** TPA fails provisioning on malformed volumes and on unknown volume_for values. */
+function checkVolumes(instances: NormalInstance[], issues: IssueList): void {
+  for (const inst of instances) {
+    // Docker volumes are bind-mount strings; TPA checks nothing about them.
+    if (inst.platform === 'docker') continue;
+    for (const v of inst.volumes) {
+      const p = volumeProblem(v.volume);
+      if (p) issues.at([...v.path, ...p.at], p.problem, { hint: p.at.includes('volume_for') ? 'volume_for is one of barman_data, postgres_data, postgres_wal, postgres_tablespace' : undefined });
+    }
+  }
+}
+
+/** TPA: "Please define an upstream node for witness X" (BDR witnesses excepted). */
+function checkWitnesses(instances: NormalInstance[], issues: IssueList): void {
+  for (const inst of instances) {
+    if (!inst.roles.includes('witness') || inst.roles.includes('bdr') || inst.fields.has('upstream')) continue;
+    issues.at(inst.fields.get('role')?.path ?? inst.path, `witness ${inst.name} has no upstream`, { hint: 'set upstream: to the primary this witness belongs to' });
+  }
+}
+
+/** Top-level names within two edits of a known key are typos TPA would silently ignore. */
+function checkTopLevel(data: Record<string, unknown>, issues: IssueList): void {
+  const structural = ['cluster_name', 'cluster_vars', 'instance_defaults', 'instances', 'locations', 'ssh_key_file'];
+  for (const key of Object.keys(data)) {
+    if (KNOWN_TOP_KEYS.has(key)) continue;
+    const near = closest(key, structural);
+    if (near && levenshteinWithin(key, near, 2)) {
+      issues.at([key], `Unrecognised top-level key ${key}`, { target: 'key', hint: `did you mean ${near}?` });
+    }
+  }
+}
+
+function levenshteinWithin(a: string, b: string, max: number): boolean {
+  return levenshtein(a.toLowerCase(), b.toLowerCase()) <= max;
 }
 
 /** Variables this tool uses to connect, wherever they are set. */
@@ -139,15 +209,20 @@ function checkConnectionVars(defs: VarDefinition[], issues: IssueList): void {
 }
 
 export interface SemanticInput {
+  data: Record<string, unknown>;
   instances: NormalInstance[];
   locations: Record<string, unknown>[];
   varDefinitions: VarDefinition[];
 }
 
 export function checkSemantics(input: SemanticInput, issues: IssueList): void {
+  checkTopLevel(input.data, issues);
   checkLocations(input.locations, issues);
   checkNames(input.instances, issues);
+  checkPlatformKeys(input.instances, issues);
+  checkVolumes(input.instances, issues);
   checkRolesAndLinks(input.instances, input.locations, issues);
+  checkWitnesses(input.instances, issues);
   checkAddresses(input.instances, issues);
   checkConnectionVars(input.varDefinitions, issues);
 }

@@ -1,6 +1,6 @@
 // loadCluster(): parsing guards, TPA normalisation and host variable precedence.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCluster } from '../../../src/config/load.js';
@@ -149,6 +149,29 @@ describe('files', () => {
     const dir = cluster(`cluster_name: speedy\nssh_key_file: keys/id_x\ninstances:\n- node: 1\n  ip_address: 10.0.0.1\n`);
     const err = await rejected(dir);
     expect(err.message).toContain(`config.yml:2:15: ssh_key_file ${join(dir, 'keys/id_x')} does not exist`);
+    expect(err.exitCode).toBe(5);
+  });
+
+  it('resolves a missing key without refusing when asked not to (inventory never connects)', async () => {
+    const dir = cluster(`cluster_name: speedy\nssh_key_file: ../elsewhere/id_x\ninstances:\n- node: 1\n  ip_address: 10.0.0.1\n`);
+    const spec = await loadCluster(dir, { requireKeyFile: false });
+    expect(spec.sshKeyFile).toBe(join(dir, '..', 'elsewhere', 'id_x'));
+    expect(spec.sshKeyMissing).toBe(true);
+  });
+
+  it('expands ~/ in ssh_key_file to the home directory, and allows keys outside the cluster dir', async () => {
+    const outside = join(root, 'keys-outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'id_out'), 'KEY');
+    const rel = cluster(`cluster_name: speedy\nssh_key_file: ../keys-outside/id_out\ninstances:\n- node: 1\n  ip_address: 10.0.0.1\n`);
+    expect((await loadCluster(rel)).sshKeyFile).toBe(join(outside, 'id_out'));
+    const tilde = cluster(`cluster_name: speedy\nssh_key_file: ~/.ssh/tpa-barman-test-no-such-key\ninstances:\n- node: 1\n  ip_address: 10.0.0.1\n`);
+    const spec = await loadCluster(tilde, { requireKeyFile: false });
+    expect(spec.sshKeyFile).toBe(join(homedir(), '.ssh', 'tpa-barman-test-no-such-key'));
+    const err = await rejected(tilde);
+    expect(err.message).toContain(`ssh_key_file ${join(homedir(), '.ssh', 'tpa-barman-test-no-such-key')} does not exist`);
+    const other = cluster(`cluster_name: speedy\nssh_key_file: ~nobody-here/id\ninstances:\n- node: 1\n  ip_address: 10.0.0.1\n`);
+    expect((await rejected(other)).message).toContain("~nobody-here is another user's home directory");
   });
 });
 
@@ -178,7 +201,8 @@ instances:
       ['primary', 'pem-agent', 'postgres'],
       ['replica', 'postgres'],
       ['witness', 'postgres'],
-      ['bdr', 'postgres'],
+      // roles/init: a BDR instance that is not a replica is a primary.
+      ['bdr', 'primary', 'postgres'],
       ['barman', 'log-server'],
     ]);
     expect(host(spec, 'a2').upstream).toBe('a1');
