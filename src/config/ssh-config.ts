@@ -106,7 +106,7 @@ export function parseSshConfig(text: string, file: string, issues: IssueCollecto
     const keyword = kw.w.toLowerCase();
     const refused = REFUSED_SSH_OPTIONS[keyword];
     if (refused) {
-      issues.add(`ssh_config: ${kw.w} ${refused}`, { pos: pos(kw.col), hint: 'tpa-barman reads ssh_config itself; it never runs ssh' });
+      issues.add(`ssh_config: ${refused}`, { pos: pos(kw.col), hint: 'tpa-barman reads ssh_config itself; it never runs ssh' });
       return;
     }
     if (args.length === 0) {
