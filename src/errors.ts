@@ -49,3 +49,15 @@ export class RefusedError extends ToolError {
     super(message, ExitCode.Refused, hint);
   }
 }
+
+/** A --limit, --tags or --skip-tags that selects nothing: names what was asked and what exists. */
+export class SelectionError extends ToolError {
+  constructor(
+    readonly option: string,
+    readonly asked: readonly string[],
+    readonly available: readonly string[],
+    message: string,
+  ) {
+    super(message, ExitCode.Usage, available.length > 0 ? `${option === '--limit' ? 'hosts' : 'tags'}: ${available.join(', ')}` : undefined);
+  }
+}

@@ -510,7 +510,10 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       slow: true,
       concurrent: 'first-backup',
     }),
-  ].filter(() => pg !== undefined);
+  ]
+    .filter(() => pg !== undefined)
+    // Barman reaches the server over the network: not before a pending restart there (deploy --no-restart).
+    .map((r) => Object.assign(r, { waitsFor: [{ host: s.pgHost, id: RESTART }] }));
 }
 
 /** What a .pgpass line of ours is about, for its marker comment. */

@@ -123,9 +123,25 @@ export interface ServerStatus {
   /** ISO 8601 in the Barman host's UTC offset. */
   nextBackup: string | null;
   failingChecks: string[];
+  /** Every problem found, in words. */
   problems: string[];
+  /** The same problems with what they are about (`status --tags` selects by it). */
+  findings: Array<{ tag: StatusTag; text: string }>;
   /** A host involved could not be reached or read. */
   unreachable: boolean;
+}
+
+/**
+ * What a status problem is about. `host` (a host not reached or read) is always
+ * reported; the others are the tags `status --tags/--skip-tags` select by.
+ */
+export type StatusTag = 'host' | 'backups' | 'wal' | 'schedule' | 'config' | 'checks';
+
+export const STATUS_TAGS: readonly StatusTag[] = ['backups', 'wal', 'schedule', 'config', 'checks'];
+
+function problem(st: ServerStatus, tag: StatusTag, text: string): void {
+  st.problems.push(text);
+  st.findings.push({ tag, text });
 }
 
 /** What the controller got back from one host. */
@@ -223,58 +239,59 @@ function serverStatus(s: BackupServerSpec, barman: HostSections | undefined, pg:
     nextBackup: null,
     failingChecks: [],
     problems: [],
+    findings: [],
     unreachable: false,
   };
   if (!pg || !pg.reachable) {
     st.unreachable = true;
-    st.problems.push(`PostgreSQL host ${s.pgHost} unreachable${pg ? `: ${pg.error}` : ''}`);
+    problem(st, 'host', `PostgreSQL host ${s.pgHost} unreachable${pg ? `: ${pg.error}` : ''}`);
   } else if (st.slot.exists === null) {
     const sec = pg.sections.get('slots');
-    st.problems.push(`cannot read pg_replication_slots on ${s.pgHost}: ${firstLine(sec?.stderr ?? '') || `exit ${sec?.code ?? '?'}`}`);
+    problem(st, 'wal', `cannot read pg_replication_slots on ${s.pgHost}: ${firstLine(sec?.stderr ?? '') || `exit ${sec?.code ?? '?'}`}`);
   }
   if (!barman || !barman.reachable) {
     st.unreachable = true;
-    st.problems.push(`Barman host ${s.barmanHost} unreachable${barman ? `: ${barman.error}` : ''}`);
+    problem(st, 'host', `Barman host ${s.barmanHost} unreachable${barman ? `: ${barman.error}` : ''}`);
     return st;
   }
   const clock = parseClock(barman.sections.get('clock')) ?? { epochMs: Date.now(), offsetMinutes: 0 };
 
   const cron = barman.sections.get(`cron:${s.cronFileName}`);
   st.schedule = cron && cron.code === 0 ? backupSchedule(cron.stdout) : null;
-  if (st.schedule === null) st.problems.push(`no scheduled backup: /etc/cron.d/${s.cronFileName} ${cron && cron.code === 0 ? 'has no barman backup job' : 'is missing'}`);
+  if (st.schedule === null) problem(st, 'schedule', `no scheduled backup: /etc/cron.d/${s.cronFileName} ${cron && cron.code === 0 ? 'has no barman backup job' : 'is missing'}`);
   else st.nextBackup = nextRun(st.schedule, clock);
 
   const show = barmanDoc(barman.sections.get('show-servers'));
   if ('error' in show) {
-    st.problems.push(`barman show-servers failed on ${s.barmanHost}: ${show.error}`);
+    problem(st, 'config', `barman show-servers failed on ${s.barmanHost}: ${show.error}`);
     return st;
   }
   const conf = show.doc[s.backupName];
   if (!isRecord(conf)) {
-    st.problems.push(mentions(show.doc, '_ERROR', s.backupName).length > 0 ? `not configured on ${s.barmanHost} (no /etc/barman.d/${s.backupName}.conf)` : `Barman on ${s.barmanHost} does not report ${s.backupName}`);
+    problem(st, 'config', mentions(show.doc, '_ERROR', s.backupName).length > 0 ? `not configured on ${s.barmanHost} (no /etc/barman.d/${s.backupName}.conf)` : `Barman on ${s.barmanHost} does not report ${s.backupName}`);
     return st;
   }
   st.active = conf['active'] === true;
   st.retentionPolicy = str(conf['retention_policy']);
-  if (!st.active) st.problems.push('inactive (active = false in its Barman configuration)');
+  if (!st.active) problem(st, 'config', 'inactive (active = false in its Barman configuration)');
   if (conf['disabled'] === true) {
     const why = Array.isArray(conf['msg_list']) ? conf['msg_list'].filter((m): m is string => typeof m === 'string').join('; ') : '';
-    st.problems.push(`disabled by Barman${why ? `: ${why}` : ''}`);
+    problem(st, 'config', `disabled by Barman${why ? `: ${why}` : ''}`);
   }
 
   const list = barmanDoc(barman.sections.get('list-backups'));
   if ('error' in list) {
-    st.problems.push(`barman list-backups failed: ${list.error}`);
+    problem(st, 'backups', `barman list-backups failed: ${list.error}`);
   } else if (list.doc[s.backupName] !== undefined || st.active) {
     const b = lastBackup(list.doc[s.backupName], clock);
     st.backups = b.done;
     st.lastBackup = b.last;
-    if (b.done === 0) st.problems.push(`no completed backup${b.waiting ? ` (${b.waiting} waiting for WALs)` : ''}`);
+    if (b.done === 0) problem(st, 'backups', `no completed backup${b.waiting ? ` (${b.waiting} waiting for WALs)` : ''}`);
   }
 
   const check = barmanDoc(barman.sections.get('check'));
   if ('error' in check) {
-    st.problems.push(`barman check failed to run: ${check.error}`);
+    problem(st, 'checks', `barman check failed to run: ${check.error}`);
   } else {
     const checks = check.doc[s.backupName];
     if (isRecord(checks)) {
@@ -288,14 +305,14 @@ function serverStatus(s: BackupServerSpec, barman: HostSections | undefined, pg:
     }
   }
 
-  if (st.receiveWal === 'not running') st.problems.push('WAL streaming stopped: receive-wal is not running');
-  if (st.slot.exists === false) st.problems.push(`replication slot ${s.slotName} is missing on ${s.pgHost}`);
-  else if (st.slot.exists && !st.slot.active) st.problems.push(`replication slot ${s.slotName} on ${s.pgHost} is not in use`);
-  if (st.slot.walStatus === 'lost') st.problems.push(`replication slot ${s.slotName} has lost required WAL`);
+  if (st.receiveWal === 'not running') problem(st, 'wal', 'WAL streaming stopped: receive-wal is not running');
+  if (st.slot.exists === false) problem(st, 'wal', `replication slot ${s.slotName} is missing on ${s.pgHost}`);
+  else if (st.slot.exists && !st.slot.active) problem(st, 'wal', `replication slot ${s.slotName} on ${s.pgHost} is not in use`);
+  if (st.slot.walStatus === 'lost') problem(st, 'wal', `replication slot ${s.slotName} has lost required WAL`);
   if (st.receiveWal === 'running' && st.slot.active === true) st.streaming = 'streaming';
   else if (st.receiveWal === 'not running' || st.slot.active === false) st.streaming = 'not streaming';
   const others = st.failingChecks.filter((c) => !STREAMING_CHECKS.has(c.split(' ')[0] ?? ''));
-  if (others.length > 0) st.problems.push(`barman check failing: ${others.join('; ')}`);
+  if (others.length > 0) problem(st, 'checks', `barman check failing: ${others.join('; ')}`);
   return st;
 }
 

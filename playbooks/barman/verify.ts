@@ -18,10 +18,17 @@ export interface HostVerdict {
   error?: string;
 }
 
-export async function verifyBarman(cluster: ClusterSpec, model: BarmanModel, opts: ConnectOptions, outDir: string, forks: number): Promise<HostVerdict[]> {
+/** Which Barman hosts, and which of the two commands (default: all, both). */
+export interface VerifyScope {
+  hosts?: ReadonlySet<string>;
+  check?: boolean;
+  diagnose?: boolean;
+}
+
+export async function verifyBarman(cluster: ClusterSpec, model: BarmanModel, opts: ConnectOptions, outDir: string, forks: number, scope: VerifyScope = {}): Promise<HostVerdict[]> {
   const limit = pLimit(forks);
   return Promise.all(
-    model.barmanHosts.map((b) =>
+    model.barmanHosts.filter((b) => !scope.hosts || scope.hosts.has(b.name)).map((b) =>
       limit(async (): Promise<HostVerdict> => {
         const h = cluster.hosts.find((x) => x.name === b.name);
         if (!h) return { host: b.name, reachable: false, servers: [], error: 'not in the inventory' };
@@ -29,13 +36,13 @@ export async function verifyBarman(cluster: ClusterSpec, model: BarmanModel, opt
         try {
           conn = await HostConnection.open({ name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile }, { ...opts, readOnly: true });
           const u = shellQuote(b.user);
-          const check = await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman check all 2>&1\n`, { readOnly: true, label: 'barman check all', timeoutMs: 300_000 });
-          const diag = await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman diagnose 2>&1\n`, { readOnly: true, label: 'barman diagnose', timeoutMs: 300_000 });
+          const check = scope.check === false ? undefined : await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman check all 2>&1\n`, { readOnly: true, label: 'barman check all', timeoutMs: 300_000 });
+          const diag = scope.diagnose === false ? undefined : await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman diagnose 2>&1\n`, { readOnly: true, label: 'barman diagnose', timeoutMs: 300_000 });
           const dir = join(outDir, b.name);
           await mkdir(dir, { recursive: true });
-          await writeFile(join(dir, 'barman-check.txt'), check.stdout);
-          await writeFile(join(dir, 'barman-diagnose.txt'), diag.stdout);
-          return { host: b.name, reachable: true, checkExit: check.code, diagnoseExit: diag.code, servers: parseCheckOutput(check.stdout) };
+          if (check) await writeFile(join(dir, 'barman-check.txt'), check.stdout);
+          if (diag) await writeFile(join(dir, 'barman-diagnose.txt'), diag.stdout);
+          return { host: b.name, reachable: true, checkExit: check?.code, diagnoseExit: diag?.code, servers: check ? parseCheckOutput(check.stdout) : [] };
         } catch (err) {
           return { host: b.name, reachable: false, servers: [], error: (err as Error).message };
         } finally {

@@ -7,7 +7,7 @@ import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt
 import { ConfigError } from '../errors.js';
 import { connectOptions } from './common.js';
 import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
-import { runList, type ListFlags } from './list.js';
+import { checkPlaySelection, runList, type ListFlags } from './list.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { OVERRIDE_GLOBAL, barmanPlay, type BarmanKeys, type BarmanSecrets } from '../../playbooks/barman/deploy.js';
 import type { BarmanModel } from '../../playbooks/barman/model.js';
@@ -62,13 +62,16 @@ async function controllerState(
   };
 }
 
-export async function runDeploy(dir: string, flags: DeployFlags, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runDeploy(dir: string, flags: DeployFlags & { command?: string }, out = process.stdout, err = process.stderr): Promise<number> {
   const started = Date.now();
+  const command = flags.command ?? (flags.mode === 'plan' ? 'plan' : 'deploy');
   const listing = Boolean(flags.listHosts || flags.listTasks);
   // Listing never connects, so a key file that is not on this machine is no error.
   const cluster = await loadCluster(dir, { requireKeyFile: !listing });
   const model = resolveBarman(cluster);
-  if (listing) return runList(cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
+  if (listing) return runList(command, cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
+  // Before anything is read or contacted (password adoption connects): a selection that selects nothing is an error.
+  checkPlaySelection(barmanPlay(cluster, model, {}, {}), { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags });
   const apply = flags.mode === 'apply';
   let lock: LocalLock | undefined;
   if (apply) lock = await acquireClusterLock(cluster.dir, 'deploy');
@@ -77,6 +80,7 @@ export async function runDeploy(dir: string, flags: DeployFlags, out = process.s
     const { keys, secrets } = await controllerState(cluster, model, apply, flags, (m) => err.write(`${m}\n`));
     const secretValues = [secrets.barman, secrets.streaming_barman, keys.postgres?.privateKey, keys.barman?.privateKey].filter((s): s is string => Boolean(s));
     return await runPlayCommand(cluster, barmanPlay(cluster, model, keys, secrets), flags, {
+      command,
       secrets: secretValues,
       overrides: flags.overrideGlobalConfig ? [OVERRIDE_GLOBAL] : [],
       overrideFlags: OVERRIDE_FLAGS,

@@ -6,11 +6,15 @@ import { readKeyPair } from '../controller/keys.js';
 import { ConfigError } from '../errors.js';
 import { detachPlay } from '../../playbooks/barman/detach.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
+import { checkPlaySelection, runList, type ListFlags } from './list.js';
 import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
 
 export interface DetachFlags extends PlayFlags {
   /** Only this Barman host (default: every Barman host of the cluster). */
   barman?: string;
+  /** --list-hosts / --list-tasks: print them and stop, without connecting. */
+  listHosts?: ListFlags['listHosts'];
+  listTasks?: ListFlags['listTasks'];
 }
 
 export async function runDetach(dir: string, flags: DetachFlags, out = process.stdout, err = process.stderr): Promise<number> {
@@ -25,12 +29,16 @@ export async function runDetach(dir: string, flags: DetachFlags, out = process.s
       { message: `--barman ${flags.barman}: not a Barman server of cluster ${cluster.name}`, hint: `one of: ${model.barmanHosts.map((b) => b.name).join(', ')}` },
     ]);
   }
+  // Listing never connects, and never reads a key: the play is built from the inventory.
+  if (flags.listHosts || flags.listTasks) return runList('detach', cluster.name, detachPlay(cluster, model, undefined, flags.barman), flags, out);
+  checkPlaySelection(detachPlay(cluster, model, undefined, flags.barman), { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags });
   let lock: LocalLock | undefined;
   if (flags.mode === 'apply') lock = await acquireClusterLock(cluster.dir, 'detach');
   const sigint = onInterrupt(err);
   try {
     const barmanKey = await readKeyPair(cluster.dir, model.barmanHosts[0]?.user ?? 'barman');
     return await runPlayCommand(cluster, detachPlay(cluster, model, barmanKey, flags.barman), flags, {
+      command: 'detach',
       secrets: barmanKey ? [barmanKey.privateKey] : [],
       overrides: [],
       overrideFlags: {},

@@ -5,11 +5,16 @@ import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } 
 import { loadCluster } from '../config/load.js';
 import { printable } from '../config/printable.js';
 import type { ClusterSpec, HostSpec, ResolvedVar, SshSettings } from '../config/types.js';
-import { ConfigError } from '../errors.js';
+import { ToolError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { header } from '../report/json.js';
+import { makeColors, type Colors } from '../report/style.js';
+import { reportFailure } from './failure.js';
 
 export interface InventoryOptions {
   json: boolean;
+  /** --color / --no-color (default: on a terminal, unless NO_COLOR). */
+  color?: boolean;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
 }
@@ -166,6 +171,7 @@ function barmanDocument(b: BarmanHostSpec): Json {
 /** The stable JSON document of `inventory --json` (keys use TPA's variable names). */
 export function inventoryDocument(cluster: ClusterSpec, model: BarmanModel): Json {
   const doc: { [key: string]: Json } = {
+    ...(header('inventory', 'inventory', ExitCode.Ok, cluster.name) as unknown as { [key: string]: Json }),
     cluster_name: cluster.name,
     cluster_ssh_port: model.sshPort,
   };
@@ -205,8 +211,8 @@ function table(rows: string[][], indent: string): string[] {
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
-export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string {
-  const out: string[] = [`Cluster ${printable(cluster.name)}  (${printable(cluster.configFile)})`];
+export function inventoryText(cluster: ClusterSpec, model: BarmanModel, c: Colors = makeColors(process.stdout, false)): string {
+  const out: string[] = [c.bold(`Cluster ${printable(cluster.name)}`) + `  (${printable(cluster.configFile)})`];
   if (cluster.sshKeyFile) out.push(`  ssh key: ${printable(cluster.sshKeyFile)}${cluster.sshKeyMissing ? '  (not found: ping and deploy need it)' : ''}`);
   out.push(`  known hosts: ${printable(cluster.knownHostsFile)}`);
   if (cluster.inventoryFile) out.push(`  provisioned inventory: ${printable(cluster.inventoryFile)}`);
@@ -215,7 +221,7 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
     out.push(`  ssh_config: ${printable(cluster.sshConfigFile)}${ignored}`);
   }
   for (const s of cluster.skippedInstances ?? []) out.push(`  skipped ${printable(s.name)}: ${s.reason}`);
-  out.push('', 'Hosts');
+  out.push('', c.bold('Hosts'));
   out.push(
     ...table(
       [
@@ -234,11 +240,11 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
   );
 
   const notes = cluster.hosts.flatMap((h) => [...(h.platformInferred ? [`${h.name}: ${h.platformInferred}`] : []), ...(h.notes ?? []).map((n) => `${h.name}: ${n}`)]);
-  if (notes.length) out.push('', 'Notes', ...notes.map((n) => `  ${printable(n)}`));
+  if (notes.length) out.push('', c.bold('Notes'), ...notes.map((n) => `  ${printable(n)}`));
 
   for (const b of model.barmanHosts) {
     const alsoPg = b.postgresRoles.length ? `; also PostgreSQL (${b.postgresRoles.join(', ')})` : '';
-    out.push('', `Barman host ${b.name}${b.shared ? ' (shared)' : ''}: ${b.servers.length} server(s)${alsoPg}`);
+    out.push('', c.bold(`Barman host ${b.name}${b.shared ? ' (shared)' : ''}: ${b.servers.length} server(s)${alsoPg}`));
     out.push(`  barman_home ${printable(b.home)}${b.volumeMountable ? ' (barman_data volume: checked with findmnt)' : ''}; client packages: ${b.clientPackages.join(' ')}`);
     for (const s of b.servers) {
       out.push(`  [${printable(s.backupName)}] backs up ${s.pgHost}${s.fromReplica ? ' (a replica)' : ''}`);
@@ -260,7 +266,7 @@ export function inventoryText(cluster: ClusterSpec, model: BarmanModel): string 
   for (const h of cluster.hosts) {
     const vars = sortedVars(model.hostVars?.[h.name]);
     if (!vars.length) continue;
-    out.push('', `Variables of ${h.name}`);
+    out.push('', c.bold(`Variables of ${h.name}`));
     out.push(...table(vars.map(([k, v]) => [k, show(v.value), origin(v)]), '  '));
   }
   const keys = cluster.configKeys;
@@ -288,13 +294,10 @@ export async function runInventory(clusterDir: string, opts: InventoryOptions): 
     // No connection is made: a key file that is not on this machine is shown, not refused.
     const cluster = await loadCluster(clusterDir, { requireKeyFile: false });
     const model = resolveBarman(cluster);
-    out.write(opts.json ? `${JSON.stringify(inventoryDocument(cluster, model), null, 2)}\n` : inventoryText(cluster, model));
+    out.write(opts.json ? `${JSON.stringify(inventoryDocument(cluster, model), null, 2)}\n` : inventoryText(cluster, model, makeColors(out, opts.color)));
     return ExitCode.Ok;
   } catch (e) {
-    if (e instanceof ConfigError) {
-      err.write(`${e.message}\n`);
-      return e.exitCode;
-    }
+    if (e instanceof ToolError) return reportFailure('inventory', e, { json: opts.json, out, err });
     throw e;
   }
 }

@@ -5,6 +5,8 @@ import type { Play } from '../engine/play.js';
 import type { Placed } from '../engine/resource.js';
 import { hostSelected, resourceSelected, type Selection } from '../engine/selection.js';
 import { ExitCode } from '../exit-codes.js';
+import { header, writeDocument } from '../report/json.js';
+import { checkLimit, checkNotEmpty, checkTags } from './selection-check.js';
 
 export interface ListFlags {
   listHosts?: boolean;
@@ -89,21 +91,46 @@ export function formatTaskList(cluster: string, play: Play, hosts: ListedHost[])
   return `${lines.join('\n')}\n`;
 }
 
+/** Every tag some task of the play carries, sorted. */
+export function playTags(play: Play, placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play)): string[] {
+  return [...new Set(play.build(placeholder).flatMap((p) => [...p.resource.tags]))].sort();
+}
+
+/**
+ * --limit, --tags and --skip-tags must each select something, and together at least one
+ * task (handlers aside): checked before any connection (exit 5).
+ */
+export function checkPlaySelection(play: Play, selection: Selection, placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play)): void {
+  const hosts = play.hosts.map((h) => h.name);
+  checkLimit(selection.limit, hosts);
+  checkTags(selection, playTags(play, placeholder));
+  const tasks = listPlay(play, selection, placeholder).reduce((n, h) => n + h.tasks.filter((t) => !t.handler).length, 0);
+  checkNotEmpty(selection, tasks, 'task on any host', hosts);
+}
+
 /** Print the listing (text, or JSON with --json) on `out`; never connects. */
-export function runList(cluster: string, play: Play, flags: ListFlags, out: NodeJS.WritableStream, placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play)): number {
-  const hosts = listPlay(play, { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags }, placeholder);
+export function runList(
+  command: string,
+  cluster: string,
+  play: Play,
+  flags: ListFlags,
+  out: NodeJS.WritableStream,
+  placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play),
+): number {
+  const selection = { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags };
+  checkPlaySelection(play, selection, placeholder);
+  const hosts = listPlay(play, selection, placeholder);
   if (flags.json) {
-    const doc = flags.listTasks
+    const body = flags.listTasks
       ? {
-          cluster,
           play: play.name,
           hosts: hosts.map((h) => ({
             host: h.host,
             tasks: h.tasks.map((t) => ({ phase: t.phase, id: t.id, kind: t.kind, tags: t.tags, handler: t.handler, known_at_run_time: t.knownAtRunTime })),
           })),
         }
-      : { cluster, play: play.name, hosts: hosts.map((h) => h.host) };
-    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+      : { play: play.name, hosts: hosts.map((h) => h.host) };
+    writeDocument(out, header(flags.listTasks ? 'list-tasks' : 'list-hosts', command, ExitCode.Ok, cluster), body);
   } else {
     out.write(flags.listTasks ? formatTaskList(cluster, play, hosts) : formatHostList(cluster, play, hosts));
   }

@@ -1,9 +1,12 @@
 // `tpa-barman ping CLUSTER`: can we reach every host, is its key the one we know, and
-// does become work? Exits 4 if any host is not fine.
+// does become work? Exits 4 if a host cannot be reached, 6 if sudo fails on one.
 import pLimit from 'p-limit';
 import { loadCluster } from '../config/load.js';
+import { hostSelected } from '../engine/selection.js';
 import { ExitCode } from '../exit-codes.js';
 import { ToolError } from '../errors.js';
+import { header, writeDocument } from '../report/json.js';
+import { checkLimit } from './selection-check.js';
 import { HostConnection } from '../transport/connection.js';
 import { makeColors } from '../report/style.js';
 import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from './common.js';
@@ -11,6 +14,8 @@ import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from '.
 export interface PingFlags extends ConnectionFlags {
   json?: boolean;
   color?: boolean;
+  verbose?: number;
+  limit?: string[];
 }
 
 interface PingRow {
@@ -27,10 +32,12 @@ interface PingRow {
 
 export async function runPing(dir: string, flags: PingFlags, out = process.stdout, err = process.stderr): Promise<number> {
   const cluster = await loadCluster(dir);
-  const limit = pLimit(defaultForks(cluster.hosts.length, flags));
+  checkLimit(flags.limit, cluster.hosts.map((h) => h.name));
+  const hosts = cluster.hosts.filter((h) => hostSelected({ limit: flags.limit }, h.name));
+  const limit = pLimit(defaultForks(hosts.length, flags));
   const opts = { ...connectOptions(cluster, flags), readOnly: true };
   const rows = await Promise.all(
-    cluster.hosts.map((h) =>
+    hosts.map((h) =>
       limit(async (): Promise<PingRow> => {
         const row: PingRow = { host: h.name, address: `${h.connectAddress}:${h.ssh.port}`, user: h.ssh.user, reachable: false, host_key: 'unknown', sudo: 'unknown', ms: 0 };
         const t0 = Date.now();
@@ -64,8 +71,12 @@ export async function runPing(dir: string, flags: PingFlags, out = process.stdou
     ),
   );
   const bad = rows.filter((r) => !r.reachable || r.host_key !== 'ok' || r.sudo === 'failed');
+  const exitCode = rows.some((r) => !r.reachable) ? ExitCode.Unreachable : bad.length > 0 ? ExitCode.ReadFailure : ExitCode.Ok;
   if (flags.json) {
-    out.write(`${JSON.stringify({ cluster: cluster.name, hosts: rows, ok: bad.length === 0 }, null, 2)}\n`);
+    writeDocument(out, header('ping', 'ping', exitCode, cluster.name), {
+      hosts: rows,
+      unreachable: rows.filter((r) => !r.reachable).map((r) => ({ host: r.host, error: r.error ?? 'not reached', ...(r.hint ? { hint: r.hint } : {}) })),
+    });
   } else {
     const c = makeColors(err, flags.color);
     const w = Math.max(...rows.map((r) => r.host.length), 4);
@@ -73,10 +84,11 @@ export async function runPing(dir: string, flags: PingFlags, out = process.stdou
       const good = r.reachable && r.host_key === 'ok' && r.sudo !== 'failed';
       const mark = good ? c.green('ok  ') : c.red('FAIL');
       err.write(`${mark} ${r.host.padEnd(w)}  ${r.user}@${r.address}  reachable=${r.reachable ? 'yes' : 'no'}  host_key=${r.host_key}  sudo=${r.sudo}  ${c.dim(`${r.ms} ms`)}\n`);
+      if ((flags.verbose ?? 0) >= 1) err.write(c.dim(`     known hosts: ${opts.knownHostsFiles.join(', ')}; key: ${cluster.sshKeyFile ?? 'ssh-agent'}; timeout ${opts.connectTimeoutMs / 1000} s\n`));
       if (r.error) err.write(`     ${c.red(r.error)}\n`);
       if (r.hint) err.write(`     ${c.yellow(`hint: ${r.hint}`)}\n`);
     }
     err.write(bad.length === 0 ? c.green(`\nAll ${rows.length} hosts reachable.\n`) : c.red(`\n${bad.length} of ${rows.length} hosts failed.\n`));
   }
-  return bad.length === 0 ? ExitCode.Ok : ExitCode.Unreachable;
+  return exitCode;
 }

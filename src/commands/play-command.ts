@@ -8,10 +8,10 @@ import { fileScramMemo } from '../controller/scram-memo.js';
 import { useScramMatchMemo } from '../postgres/scram.js';
 import type { Play } from '../engine/play.js';
 import { runPlay, type RunResult } from '../engine/runner.js';
-import { ExitCode } from '../exit-codes.js';
 import { printConflicts } from '../report/conflicts.js';
 import { createRunLog } from '../report/log.js';
-import { createEvents, printPlan, printRecap, recap } from '../report/reporter.js';
+import { header, writeDocument } from '../report/json.js';
+import { createEvents, printDeferred, printPlan, printRecap, recap } from '../report/reporter.js';
 import { makeColors } from '../report/style.js';
 import { connectOptions, defaultForks, type ConnectionFlags } from './common.js';
 
@@ -25,9 +25,13 @@ export interface PlayFlags extends ConnectionFlags {
   verbose?: number;
   color?: boolean;
   diff?: boolean;
+  /** false with --no-restart: restarts are deferred to a later run. */
+  restart?: boolean;
 }
 
 export interface PlayCommandOptions {
+  /** The command's name, for the JSON document. */
+  command: string;
   /** Values that must never reach the log (passwords, private keys). */
   secrets: string[];
   /** Conflict kinds the user allowed, and the flag that allows each (for hints). */
@@ -42,7 +46,7 @@ export interface PlayCommandOptions {
 export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: PlayFlags, o: PlayCommandOptions): Promise<number> {
   const log = flags.mode === 'apply' ? createRunLog(cluster.dir, o.secrets) : undefined;
   const colors = makeColors(o.err, flags.color);
-  const reporterOpts = { out: o.err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode };
+  const reporterOpts = { out: o.err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode, diff: Boolean(flags.diff) };
   log?.info({ cluster: cluster.name, play: play.name, mode: flags.mode, hosts: play.hosts.map((h) => h.name) }, 'run started');
   const scramMemo = fileScramMemo(cluster.dir, flags.mode === 'apply');
   useScramMatchMemo(scramMemo);
@@ -53,41 +57,39 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
       forks: defaultForks(play.hosts.length, flags),
       connect: connectOptions(cluster, flags),
       selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
-      keepGoing: Boolean(flags.keepGoing),
+      // A plan always reads every host it can reach (it changes nothing).
+      keepGoing: flags.mode === 'plan' || Boolean(flags.keepGoing),
       holder: `cluster=${cluster.name} ${play.name} pid=${process.pid} controller=${hostname()} since=${new Date().toISOString()}`,
       lockWaitSeconds: 300,
       events: createEvents(reporterOpts),
       interrupted: o.interrupted,
       overrides: o.overrides,
+      defer: flags.restart === false ? ['restart'] : [],
       discoveryCache: fileDiscoveryCache(cluster.dir, play.name, flags.mode === 'apply'),
     });
   } finally {
     useScramMatchMemo(undefined); // the memo belongs to this run only
   }
   scramMemo.save();
-  for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error }, 'task');
+  for (const r of result.results) if (r.status !== 'ok') log?.info({ host: r.host, id: r.id, status: r.status, summary: r.change?.summary, error: r.error, reason: r.reason }, 'task');
   for (const e of result.errors) log?.error({ host: e.host, error: e.message }, 'host error');
   for (const k of result.conflicts) log?.warn({ host: k.host, id: k.id, conflict: k.message }, 'conflict');
-  let exitCode = result.exitCode;
-  if (flags.mode === 'plan') {
-    const sum = printPlan(result, reporterOpts);
-    if (result.exitCode === ExitCode.Ok && sum.changes > 0) exitCode = ExitCode.HostFailure;
-  } else {
-    printRecap(result, reporterOpts, Date.now() - o.started);
-  }
+  const exitCode = result.exitCode;
+  if (flags.mode === 'plan') printPlan(result, reporterOpts);
+  printDeferred(result, reporterOpts, cluster.dir);
+  printRecap(result, reporterOpts, Date.now() - o.started);
   printConflicts(o.err, result.conflicts, colors, o.overrideFlags);
-  if (flags.json) o.out.write(`${JSON.stringify(jsonDocument(cluster.name, play.name, flags.mode, result, exitCode), null, 2)}\n`);
+  if (flags.json) writeDocument(o.out, header('run', o.command, exitCode, cluster.name), runDocument(play.name, flags.mode, result));
   log?.info({ exitCode, recap: recap(result) }, 'run finished');
   log?.flush();
   return exitCode;
 }
 
-function jsonDocument(cluster: string, play: string, mode: string, result: RunResult, exitCode: number): unknown {
+/** The body of the `run` document (src/report/schemas/run.schema.json). */
+export function runDocument(play: string, mode: string, result: RunResult): object {
   return {
-    cluster,
     play,
     mode,
-    exit_code: exitCode,
     interrupted: result.interrupted,
     changes: result.results
       .filter((r) => r.status !== 'ok')
@@ -103,8 +105,13 @@ function jsonDocument(cluster: string, play: string, mode: string, result: RunRe
         details: r.change?.details,
         diff: r.change?.diff,
         error: r.error,
+        reason: r.reason,
       })),
     recap: recap(result),
+    unreachable: result.hosts.filter((h) => !h.reachable).map((h) => {
+      const e = result.errors.find((x) => x.host === h.host);
+      return { host: h.host, error: e?.message ?? 'not connected', ...(e?.hint ? { hint: e.hint } : {}) };
+    }),
     conflicts: result.conflicts,
     notes: result.notes,
     errors: result.errors,

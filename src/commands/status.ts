@@ -2,11 +2,14 @@
 // backup, WAL streaming, the slot and its lag, retention and the next scheduled backup.
 // Read-only: connections are opened read-only and every script is declared read-only.
 import { loadCluster } from '../config/load.js';
+import { hostSelected } from '../engine/selection.js';
 import { ExitCode } from '../exit-codes.js';
+import { header, writeDocument } from '../report/json.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { makeColors } from '../report/style.js';
 import { renderTable } from '../report/table.js';
 import type { ConnectionFlags } from './common.js';
+import { checkNotEmpty, checkSelection } from './selection-check.js';
 import { parseSections, runReadOnlyScripts, sectionScript, type HostScript } from './read-only.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import {
@@ -14,37 +17,74 @@ import {
   barmanStatusSections,
   postgresStatusSections,
   slotsByPostgresHost,
+  STATUS_TAGS,
   type HostSections,
   type ServerStatus,
+  type StatusTag,
 } from '../../playbooks/barman/status.js';
 
 export interface StatusFlags extends ConnectionFlags {
   json?: boolean;
   color?: boolean;
+  verbose?: number;
+  limit?: string[];
+  tags?: string[];
+  skipTags?: string[];
+}
+
+/** Does a finding count under --tags/--skip-tags? A host that was not read always does. */
+function tagSelected(tag: StatusTag, flags: StatusFlags): boolean {
+  if (tag === 'host') return true;
+  if (flags.skipTags?.includes(tag)) return false;
+  return !flags.tags?.length || flags.tags.includes(tag);
 }
 
 export async function runStatus(dir: string, flags: StatusFlags, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const cluster = await loadCluster(dir);
   const model = resolveBarman(cluster);
+  const selection = { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags };
+  const hostNames = [...new Set([...model.barmanHosts.map((b) => b.name), ...model.postgresHosts.map((p) => p.name)])];
+  checkSelection(selection, hostNames, STATUS_TAGS);
+  const wanted = (s: { barmanHost: string; pgHost: string }): boolean => hostSelected(selection, s.barmanHost) || hostSelected(selection, s.pgHost);
+  const selected = model.backups.filter(wanted);
+  checkNotEmpty(selection, selected.length, 'backup server (a server is selected by its Barman or PostgreSQL host)', hostNames);
+
+  const involved = new Set(selected.flatMap((s) => [s.barmanHost, s.pgHost]));
   const jobs: HostScript[] = model.barmanHosts
-    .filter((b) => b.servers.length > 0)
+    .filter((b) => b.servers.length > 0 && involved.has(b.name))
     .map((b) => ({ host: b.name, script: sectionScript(barmanStatusSections(b)), label: 'barman status (list-backups, check, show-servers, cron)', timeoutMs: 300_000 }));
   for (const [pgHost, slots] of slotsByPostgresHost(model)) {
     const p = model.postgresHosts.find((x) => x.name === pgHost);
-    if (p) jobs.push({ host: p.name, script: sectionScript(postgresStatusSections(p, slots)), label: 'read pg_replication_slots' });
+    if (p && involved.has(p.name)) jobs.push({ host: p.name, script: sectionScript(postgresStatusSections(p, slots)), label: 'read pg_replication_slots' });
   }
   const outputs = await runReadOnlyScripts(cluster, jobs, flags);
   const hosts = new Map<string, HostSections>();
   for (const [host, o] of outputs) hosts.set(host, o.reachable ? { reachable: true, sections: parseSections(o.stdout) } : { reachable: false, error: o.error });
-  const servers = assessStatus(model, hosts);
+  const servers = assessStatus(model, hosts)
+    .filter(wanted)
+    .map((s) => {
+      const findings = s.findings.filter((f) => tagSelected(f.tag, flags));
+      return { ...s, findings, problems: findings.map((f) => f.text) };
+    });
   const unreachable = [...outputs.values()].flatMap((o) => (o.reachable ? [] : [{ host: o.host, error: o.error, ...(o.hint ? { hint: o.hint } : {}) }]));
+  // Reached, but the script itself did not run (no section came back): not a finding about backups.
+  const unread = [...outputs.values()].flatMap((o) => (o.reachable && o.code !== 0 && parseSections(o.stdout).size === 0 ? [{ host: o.host, error: o.stderr.trim().split('\n').slice(-3).join('\n') || `exit ${o.code}` }] : []));
   const problems = servers.filter((s) => s.problems.length > 0).length;
-  const exitCode = unreachable.length > 0 ? ExitCode.Unreachable : problems > 0 ? ExitCode.HostFailure : ExitCode.Ok;
+  const exitCode = unreachable.length > 0 ? ExitCode.Unreachable : unread.length > 0 ? ExitCode.ReadFailure : problems > 0 ? ExitCode.ChecksFailed : ExitCode.Ok;
 
   if (flags.json) {
-    out.write(`${JSON.stringify({ cluster: cluster.name, ok: exitCode === ExitCode.Ok, exit_code: exitCode, servers: servers.map(serverJson), unreachable }, null, 2)}\n`);
+    writeDocument(out, header('status', 'status', exitCode, cluster.name), {
+      servers: servers.map(serverJson),
+      unreachable,
+      unread,
+      hosts: [...outputs.values()].map((o) => ({ host: o.host, reachable: o.reachable, ms: o.reachable ? o.ms : null })),
+    });
   }
-  printStatus(servers, unreachable, err, flags.color);
+  printStatus(servers, unreachable, unread, err, flags.color);
+  if ((flags.verbose ?? 0) >= 1) {
+    for (const o of outputs.values()) err.write(`${o.host}: ${o.reachable ? `read in ${o.ms} ms (exit ${o.code})` : 'not reached'}\n`);
+    for (const s of servers) for (const c of s.failingChecks) err.write(`${s.server} on ${s.barmanHost}: barman check: ${c}\n`);
+  }
   return exitCode;
 }
 
@@ -65,6 +105,7 @@ function serverJson(s: ServerStatus): Record<string, unknown> {
     next_backup: s.nextBackup,
     failing_checks: s.failingChecks,
     problems: s.problems,
+    findings: s.findings,
   };
 }
 
@@ -84,7 +125,13 @@ function shortNext(iso: string | null, schedule: string | null, nowMs: number): 
   return `${DAY_NAMES[wall.getUTCDay()] ?? ''} ${iso.slice(11, 16)} (in ${formatDuration(inSeconds)})`;
 }
 
-function printStatus(servers: ServerStatus[], unreachable: Array<{ host: string; error: string; hint?: string }>, err: NodeJS.WritableStream, force?: boolean): void {
+function printStatus(
+  servers: ServerStatus[],
+  unreachable: Array<{ host: string; error: string; hint?: string }>,
+  unread: Array<{ host: string; error: string }>,
+  err: NodeJS.WritableStream,
+  force?: boolean,
+): void {
   const c = makeColors(err, force);
   const now = Date.now();
   const rows = servers.map((s) => [
@@ -115,8 +162,9 @@ function printStatus(servers: ServerStatus[], unreachable: Array<{ host: string;
     err.write(`${c.red('unreachable')} ${u.error}\n`);
     if (u.hint) err.write(`  ${c.yellow(`hint: ${u.hint}`)}\n`);
   }
+  for (const u of unread) err.write(`${c.red('not read')} ${u.host}: ${u.error}\n`);
   err.write(
-    bad.length === 0 && unreachable.length === 0
+    bad.length === 0 && unreachable.length === 0 && unread.length === 0
       ? c.green(`\nAll ${servers.length} backup server${servers.length === 1 ? '' : 's'} OK.\n`)
       : c.red(`\n${bad.length} of ${servers.length} backup server${servers.length === 1 ? '' : 's'} with problems.\n`),
   );

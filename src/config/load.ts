@@ -1,6 +1,6 @@
 // loadCluster(): a TPA cluster directory → a validated, fully resolved ClusterSpec.
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, isAbsolute } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { buildHost, resolveClusterVars } from './hosts.js';
 import { IssueList } from './issues.js';
@@ -60,12 +60,40 @@ async function readConfig(dir: string, maxBytes: number): Promise<{ file: string
       },
     ]);
   }
+  // A symlink out of the cluster directory (say, to /etc/shadow) is refused before a byte is read.
+  const [realDir, realFile] = await Promise.all([realpath(dir), realpath(file)]);
+  const inside = relative(realDir, realFile);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+    fail(`${file}: resolves to ${realFile}, outside the cluster directory ${realDir}; refusing to read it`, 'config.yml must be a file inside the cluster directory (a symlink to another file in it is fine)');
+  }
+  let bytes: Buffer;
   try {
-    return { file, text: await readFile(file, 'utf8') };
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     fail(`${file}: cannot read the file (${code})`);
   }
+  const bad = notYamlText(bytes);
+  if (bad) fail(`${file}: not a YAML text file (${bad}); refusing to parse or show it`, 'config.yml must be UTF-8 text (YAML allows tab, newline and printable characters only)');
+  return { file, text: bytes.toString('utf8') };
+}
+
+/**
+ * Why these bytes are not YAML text (invalid UTF-8, or a character YAML 1.2 does not
+ * allow: C0/C1 controls but tab, LF, CR and NEL, DEL, U+FFFE/U+FFFF), or undefined.
+ * Says where, never what: the content of a file that is not ours stays unshown.
+ */
+function notYamlText(bytes: Buffer): string | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return 'not valid UTF-8';
+  }
+  const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/.exec(text);
+  if (!m) return undefined;
+  const line = text.slice(0, m.index).split('\n').length;
+  return `a control character U+${(m[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} on line ${line}`;
 }
 
 /**

@@ -26,7 +26,8 @@ export interface Play {
   build: (discovered: ReadonlyMap<string, string>) => Placed[];
 }
 
-export type ResultStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+/** `deferred`: a change left for a later run (RunOptions.defer), with the reason why. */
+export type ResultStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'deferred';
 
 export interface ResourceResult {
   host: string;
@@ -37,4 +38,6 @@ export interface ResourceResult {
   change?: Change;
   error?: string;
   durationMs?: number;
+  /** Why a resource was skipped or deferred, when it was not the selection. */
+  reason?: string;
 }

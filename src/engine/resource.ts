@@ -69,6 +69,11 @@ export interface Resource {
   readonly handler?: boolean;
   /** Host whose facts script runs the probe, when not the resource's own host. */
   readonly probeHost?: string;
+  /**
+   * Resources (by host and id) this one only makes sense after: when one of them is
+   * deferred in a run (RunOptions.defer), this one is deferred too.
+   */
+  readonly waitsFor?: ReadonlyArray<{ host: string; id: string }>;
   probe(): ProbeSpec;
   plan(fact: Fact, ctx: PlanContext): Change | null;
   /** Things worth telling the user that we deliberately leave alone (never changes). */

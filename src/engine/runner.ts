@@ -7,7 +7,7 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { HostConnection, type ConnectionCounters, type ConnectOptions } from '../transport/connection.js';
 import type { HostTarget, Play, ResourceResult } from './play.js';
 import type { Conflict } from './ownership.js';
-import type { Change, Fact, Placed, ProbeSpec } from './resource.js';
+import type { Change, ChangeAction, Fact, Placed, ProbeSpec, Resource } from './resource.js';
 import { EXIT_LOCKED, EXIT_STALE, buildApplyScript, buildFactsScript, newNonce, parseApply, parseFacts, type ApplyItem } from './scripts.js';
 import { hostSelected, resourceSelected, type Selection } from './selection.js';
 
@@ -25,6 +25,12 @@ export interface RunOptions {
   interrupted?: () => boolean;
   /** Conflicts of these kinds (Conflict.override) are allowed, e.g. by a CLI flag. */
   overrides?: readonly string[];
+  /**
+   * Changes with these actions (e.g. `restart`) are not made in this run: they, the
+   * handlers they notify and every resource that `waitsFor` them are recorded as
+   * `deferred`, left for a later run (whose plan still shows them).
+   */
+  defer?: readonly ChangeAction[];
   /**
    * What discovery printed on each host last time. With it, discovery runs inside the
    * facts script (one exec per host); only when a host's output differs are the
@@ -118,6 +124,10 @@ class PlayRun {
   private readonly limit: ReturnType<typeof pLimit>;
   private failed = false;
   private unreachable = false;
+  /** Hosts that could not be connected to: never planned; resources probed there are skipped. */
+  private readonly unreachableHosts = new Set<string>();
+  /** `host\0id` of every change deferred so far in this run (see RunOptions.defer). */
+  private readonly deferredIds = new Map<string, string>();
   private locked = false;
   private anyChange = false;
 
@@ -132,12 +142,12 @@ class PlayRun {
   async run(): Promise<RunResult> {
     try {
       await this.connectAll();
-      const reused = !this.unreachable && (await this.timed('facts', () => this.gatherWithCachedDiscovery()));
-      if (!reused && !this.unreachable && !this.failed) {
+      const reused = !this.stopForUnreachable() && (await this.timed('facts', () => this.gatherWithCachedDiscovery()));
+      if (!reused && !this.stopForUnreachable() && !this.failed) {
         await this.timed('discover', () => this.discover());
-        if (!this.unreachable && !this.failed) await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
+        if (!this.stopForUnreachable() && !this.failed) await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
       }
-      if (!this.unreachable && !this.failed) {
+      if (!this.stopForUnreachable() && !this.failed) {
         // Every host is checked before the first change anywhere: a refused run changes nothing.
         if (!this.failed) this.findConflicts(this.resources.map((_, i) => i));
         // A plan still shows what would change; an apply stops here.
@@ -179,9 +189,28 @@ class PlayRun {
     if (this.opts.interrupted?.()) return ExitCode.Interrupted;
     if (this.unreachable) return ExitCode.Unreachable;
     if (this.locked || this.conflicts.length > 0) return ExitCode.Refused;
-    if (this.failed) return ExitCode.HostFailure;
-    if (this.opts.mode === 'plan' && this.results.some((r) => r.status === 'changed')) return ExitCode.HostFailure;
+    // A plan's 2 means "changes pending" only: a host that failed there has its own code.
+    if (this.failed) return this.opts.mode === 'plan' ? ExitCode.ReadFailure : ExitCode.HostFailure;
+    if (this.opts.mode === 'plan' && this.results.some((r) => r.status === 'changed' || r.status === 'deferred')) return ExitCode.ChangesPending;
     return ExitCode.Ok;
+  }
+
+  /**
+   * An unreachable host stops an apply (as TPA does) unless --keep-going; a plan always
+   * goes on with the hosts it reached, so that every host is reported.
+   */
+  private stopForUnreachable(): boolean {
+    return this.unreachable && this.opts.mode === 'apply' && !this.opts.keepGoing;
+  }
+
+  /** Last run's discovery output for hosts this run could not reach (what build gets for them). */
+  private withCachedDiscovery(outputs: Map<string, string>): Map<string, string> {
+    const cache = this.opts.discoveryCache?.load();
+    for (const h of this.unreachableHosts) {
+      const cached = cache?.get(h);
+      if (cached !== undefined && !outputs.has(h)) outputs.set(h, cached);
+    }
+    return outputs;
   }
 
   private async timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -205,6 +234,7 @@ class PlayRun {
             this.opts.events?.connected?.(h.name, conn.counters.connectMs);
           } catch (err) {
             this.unreachable = true;
+            this.unreachableHosts.add(h.name);
             this.hostError(h.name, err);
           }
         }),
@@ -226,16 +256,17 @@ class PlayRun {
       const probe = discover(h.name);
       if (probe === undefined) continue;
       if (!cache.has(h.name)) return false;
-      scripts.set(h.name, probe);
+      if (!this.unreachableHosts.has(h.name)) scripts.set(h.name, probe);
     }
     this.resources = this.play.build(cache);
     const fresh = new Map<string, string>();
     await this.gather(this.resources.map((_, i) => i), { scripts, outputs: fresh });
-    if (this.failed || this.unreachable) return true;
+    if (this.failed || this.stopForUnreachable()) return true;
     const same = [...scripts.keys()].every((h) => fresh.has(h) && fresh.get(h) === cache.get(h));
     if (!same) {
       if ([...scripts.keys()].some((h) => !fresh.has(h))) return false;
       this.facts.clear();
+      this.withCachedDiscovery(fresh);
       this.resources = this.play.build(fresh);
       await this.gather(this.resources.map((_, i) => i));
       this.opts.discoveryCache?.save(fresh);
@@ -271,6 +302,7 @@ class PlayRun {
       );
     }
     if (!this.failed) {
+      this.withCachedDiscovery(discovered);
       this.resources = this.play.build(discovered);
       if (this.play.discover) this.opts.discoveryCache?.save(discovered);
     }
@@ -285,6 +317,7 @@ class PlayRun {
       const r = p?.resource;
       if (!p || !r?.conflicts || r.handler) continue;
       if (!hostSelected(this.opts.selection, p.host) || !resourceSelected(this.opts.selection, r)) continue;
+      if (this.unreadable(p.host, r)) continue;
       for (const c of r.conflicts(this.fact(i))) {
         if (c.override && overrides.has(c.override)) continue;
         this.conflicts.push({ ...c, host: p.host, id: r.id });
@@ -306,6 +339,22 @@ class PlayRun {
       this.opts.events?.exec?.(host, info(null, err instanceof Error ? err.message : String(err)));
       throw err;
     }
+  }
+
+  /** Why this resource cannot be planned: its host or the host its probe runs on was not reached. */
+  private unreadable(host: string, r: Resource): string | undefined {
+    const down = [host, r.probeHost ?? host].find((h) => this.unreachableHosts.has(h));
+    return down === undefined ? undefined : `not planned: ${down} is unreachable`;
+  }
+
+  /** Why a planned change is deferred in this run, if it is (RunOptions.defer, Resource.waitsFor). */
+  private deferral(r: Resource, change: Change): string | undefined {
+    if (this.opts.defer?.includes(change.action)) return `deferred: ${change.action}s are deferred in this run`;
+    for (const w of r.waitsFor ?? []) {
+      const what = this.deferredIds.get(`${w.host}\0${w.id}`);
+      if (what !== undefined) return `deferred: waits for "${what}" on ${w.host}`;
+    }
+    return undefined;
   }
 
   private hostError(host: string, err: unknown): void {
@@ -374,10 +423,17 @@ class PlayRun {
   }
 
   /** Plan one host's resources of one phase: pure, from the facts in hand. */
-  private planHost(host: string, phase: number): { items: ApplyItem[]; handlers: ApplyItem[]; skipped: number[] } {
+  private planHost(host: string, phase: number): { items: ApplyItem[]; handlers: ApplyItem[]; skipped: number[]; deferred: Array<ApplyItem & { reason: string }>; blocked: Map<number, string> } {
     const items: ApplyItem[] = [];
     const handlers: ApplyItem[] = [];
     const skipped: number[] = [];
+    const deferred: Array<ApplyItem & { reason: string }> = [];
+    const blocked = new Map<number, string>();
+    const defer = (i: number, r: Resource, change: Change, reason: string): void => {
+      deferred.push({ index: i, change, reason });
+      // What it would have notified is pending too (a restart that would follow a write).
+      for (const id of [r.id, ...(change.notify ?? [])]) if (!this.deferredIds.has(`${host}\0${id}`)) this.deferredIds.set(`${host}\0${id}`, change.summary);
+    };
     const notified = new Set<string>();
     const selectedHost = hostSelected(this.opts.selection, host);
     const planOnly = this.opts.mode === 'plan';
@@ -389,9 +445,20 @@ class PlayRun {
         skipped.push(i);
         continue;
       }
+      const why = this.unreadable(host, r);
+      if (why !== undefined) {
+        skipped.push(i);
+        blocked.set(i, why);
+        continue;
+      }
       const change = r.plan(this.fact(i), { notified, planOnly });
       for (const text of r.notes?.(this.fact(i)) ?? []) this.notes.set(`${host}\0${r.id}\0${text}`, { host, id: r.id, text });
       if (change) {
+        const reason = this.deferral(r, change);
+        if (reason !== undefined) {
+          defer(i, r, change, reason);
+          continue;
+        }
         items.push({ index: i, change });
         change.notify?.forEach((n) => notified.add(n));
       }
@@ -400,33 +467,38 @@ class PlayRun {
       const r = this.resources[i]?.resource;
       if (!r?.handler || !notified.has(r.id)) continue;
       const change = r.plan(this.fact(i), { notified, planOnly });
-      if (change) handlers.push({ index: i, change });
+      if (!change) continue;
+      const reason = this.deferral(r, change);
+      if (reason !== undefined) defer(i, r, change, reason);
+      else handlers.push({ index: i, change });
     }
-    return { items, handlers, skipped };
+    return { items, handlers, skipped, deferred, blocked };
   }
 
-  private record(i: number, status: ResourceResult['status'], change?: Change, error?: string, durationMs?: number): void {
+  private record(i: number, status: ResourceResult['status'], change?: Change, error?: string, durationMs?: number, reason?: string): void {
     const p = this.resources[i];
     if (!p) return;
     const r: ResourceResult = { host: p.host, phase: p.phase, id: p.resource.id, kind: p.resource.kind, status, change, error, durationMs };
+    if (reason !== undefined) r.reason = reason;
     this.results.push(r);
     this.opts.events?.result?.(r);
   }
 
   private async runPhase(phase: number): Promise<void> {
-    const hosts = [...new Set(this.resources.filter((p) => p.phase === phase).map((p) => p.host))];
+    const hosts = [...new Set(this.resources.filter((p) => p.phase === phase).map((p) => p.host))].filter((h) => !this.unreachableHosts.has(h));
     await Promise.all(hosts.map((h) => this.limit(() => this.runHostPhase(h, phase))));
   }
 
   private async runHostPhase(host: string, phase: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const { items, handlers, skipped } = this.planHost(host, phase);
-      const changedIdx = new Set([...items, ...handlers].map((x) => x.index));
+      const { items, handlers, skipped, deferred, blocked } = this.planHost(host, phase);
+      const changedIdx = new Set([...items, ...handlers, ...deferred].map((x) => x.index));
       const recordUnchanged = (): void => {
         for (const i of this.indexesWhere((p) => p.host === host && p.phase === phase)) {
           if (changedIdx.has(i) || this.resources[i]?.resource.handler) continue;
-          this.record(i, skipped.includes(i) ? 'skipped' : 'ok');
+          this.record(i, skipped.includes(i) ? 'skipped' : 'ok', undefined, undefined, undefined, blocked.get(i));
         }
+        for (const x of deferred) this.record(x.index, 'deferred', x.change, undefined, undefined, x.reason);
       };
       if (this.opts.mode === 'plan' || items.length + handlers.length === 0) {
         recordUnchanged();
@@ -499,7 +571,7 @@ class PlayRun {
   private async verify(): Promise<void> {
     const all = this.resources.map((_, i) => i);
     await this.gather(all);
-    const hosts = [...new Set(this.resources.map((p) => p.host))];
+    const hosts = [...new Set(this.resources.map((p) => p.host))].filter((h) => !this.unreachableHosts.has(h));
     for (const host of hosts) {
       for (let phase = 0; phase < this.play.phases.length; phase++) {
         const { items } = this.planHost(host, phase);

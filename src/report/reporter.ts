@@ -12,6 +12,8 @@ export interface ReporterOptions {
   colors: Colors;
   verbosity: number;
   mode: 'apply' | 'plan';
+  /** --diff: show each changed file's diff as it is applied (a plan always shows them). */
+  diff?: boolean;
   /** Redraw a progress line in place; default: whether `out` is a terminal. */
   tty?: boolean;
 }
@@ -53,8 +55,10 @@ export function createEvents(o: ReporterOptions): RunEvents {
         return;
       }
       const secs = r.durationMs && r.durationMs > 2000 ? c.dim(` (${(r.durationMs / 1000).toFixed(1)} s)`) : '';
-      w(`${statusWord(r.status, c)} [${r.host}] ${r.change?.summary ?? r.id}${secs}`);
+      const why = r.status === 'deferred' && r.reason ? c.dim(` (${r.reason})`) : '';
+      w(`${statusWord(r.status, c)} [${r.host}] ${r.change?.summary ?? r.id}${secs}${why}`);
       if (r.status === 'failed') for (const line of failureDetails(r, c)) w(line);
+      if (r.status === 'changed' && o.diff && r.change?.diff) w(indent(colorDiff(r.change.diff, c), 6));
     },
     hostError: (host, message, hint) => {
       progress.stop(host);
@@ -116,6 +120,8 @@ function statusWord(s: ResourceResult['status'], c: Colors): string {
       return c.yellow('changed:');
     case 'failed':
       return c.red('failed: ');
+    case 'deferred':
+      return c.magenta('pending:');
     default:
       return c.cyan('skipped:');
   }
@@ -135,6 +141,8 @@ export interface RecapLine {
   unreachable: number;
   failed: number;
   skipped: number;
+  /** Changes left for a later run (deploy --no-restart). */
+  deferred: number;
 }
 
 export function recap(result: RunResult): RecapLine[] {
@@ -148,6 +156,7 @@ export function recap(result: RunResult): RecapLine[] {
       unreachable: h.reachable ? 0 : 1,
       failed: count('failed') + (result.errors.some((e) => e.host === h.host) && h.reachable ? 1 : 0),
       skipped: count('skipped'),
+      deferred: count('deferred'),
     };
   });
 }
@@ -156,20 +165,39 @@ export function printNotes(result: RunResult, o: ReporterOptions): void {
   for (const n of result.notes) o.out.write(`${o.colors.cyan('NOTE')} [${n.host}] ${n.text}\n`);
 }
 
+/**
+ * The recap, Ansible's key=value order (people grep for `failed=0`); in a plan `changed`
+ * counts what would change. `deferred=` is added only when a run deferred something.
+ */
 export function printRecap(result: RunResult, o: ReporterOptions, elapsedMs: number): void {
   const c = o.colors;
-  printNotes(result, o);
+  if (o.mode === 'apply') printNotes(result, o); // a plan printed them with its changes
   printFailures(result, o);
   const width = Math.max(...result.hosts.map((h) => h.host.length), 4);
-  o.out.write(c.bold('\nPLAY RECAP\n'));
-  for (const r of recap(result)) {
-    const col = r.failed || r.unreachable ? c.red : r.changed ? c.yellow : c.green;
+  const lines = recap(result);
+  const anyDeferred = lines.some((r) => r.deferred > 0);
+  o.out.write(c.bold(o.mode === 'plan' ? '\nPLAN RECAP\n' : '\nPLAY RECAP\n'));
+  for (const r of lines) {
+    const col = r.failed || r.unreachable ? c.red : r.changed || r.deferred ? c.yellow : c.green;
     o.out.write(
-      `${col(r.host.padEnd(width))} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}\n`,
+      `${col(r.host.padEnd(width))} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}${anyDeferred ? `  deferred=${r.deferred}` : ''}\n`,
     );
   }
   if (o.verbosity >= 1) printCounters(result.hosts, o);
   o.out.write(c.dim(`\nTotal time: ${(elapsedMs / 1000).toFixed(2)} s\n`));
+}
+
+/**
+ * What a run left pending on purpose (RunOptions.defer, e.g. deploy --no-restart): each
+ * change and why, and how to finish it.
+ */
+export function printDeferred(result: RunResult, o: ReporterOptions, clusterDir: string): void {
+  const deferred = result.results.filter((r) => r.status === 'deferred');
+  if (deferred.length === 0) return;
+  const c = o.colors;
+  o.out.write(c.bold(c.magenta(`\nPENDING: ${deferred.length} change${deferred.length === 1 ? '' : 's'} ${o.mode === 'plan' ? 'would be' : 'were'} left for a later deploy\n`)));
+  for (const r of deferred) o.out.write(`  [${r.host}] ${r.change?.summary ?? r.id}${r.reason ? c.dim(` (${r.reason})`) : ''}\n`);
+  o.out.write(`      ${c.yellow(`hint: \`tpa-barman deploy ${clusterDir}\` (without --no-restart) makes ${deferred.length === 1 ? 'it' : 'them'} when convenient`)}\n`);
 }
 
 /** Every failed step and host error again, briefly, so they are not lost in a long run. */
@@ -220,10 +248,20 @@ export function printPlan(result: RunResult, o: ReporterOptions): { changes: num
   printNotes(result, o);
   const restarts = changed.filter((r) => r.change?.action === 'restart').length;
   const hosts = byHost.size;
-  if (changed.length === 0) {
+  const deferred = result.results.filter((r) => r.status === 'deferred').length;
+  const unreached = result.hosts.filter((h) => !h.reachable).length;
+  if (changed.length === 0 && deferred === 0 && unreached === 0 && result.errors.length === 0) {
     o.out.write(c.green('\nNo changes. The hosts match the configuration.\n'));
+  } else if (changed.length === 0 && deferred === 0) {
+    const notRead = new Set([...result.hosts.filter((h) => !h.reachable).map((h) => h.host), ...result.errors.map((e) => e.host)]);
+    o.out.write(c.red(`\nNo changes on the hosts that were read; ${notRead.size} host${notRead.size === 1 ? '' : 's'} could not be read (${[...notRead].join(', ')}).\n`));
   } else {
-    o.out.write(c.bold(`\nPlan: ${changed.length} change${changed.length === 1 ? '' : 's'} on ${hosts} host${hosts === 1 ? '' : 's'}${restarts ? `; ${restarts} PostgreSQL restart${restarts === 1 ? '' : 's'}` : ''}\n`));
+    const extra = [
+      ...(restarts ? [`${restarts} PostgreSQL restart${restarts === 1 ? '' : 's'}`] : []),
+      ...(deferred ? [`${deferred} left pending (--no-restart)`] : []),
+      ...(unreached ? [`${unreached} host${unreached === 1 ? '' : 's'} unreachable, not planned`] : []),
+    ];
+    o.out.write(c.bold(`\nPlan: ${changed.length} change${changed.length === 1 ? '' : 's'} on ${hosts} host${hosts === 1 ? '' : 's'}${extra.map((e) => `; ${e}`).join('')}\n`));
   }
   return { changes: changed.length, hosts, restarts };
 }

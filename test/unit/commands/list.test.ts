@@ -67,15 +67,20 @@ describe('listing a play', () => {
   it('text and JSON output', async () => {
     const p = await play('single-primary');
     const hostsOut = capture();
-    expect(runList('speedy', p, { listHosts: true, limit: ['pg*'] }, hostsOut.stream)).toBe(0);
+    expect(runList('deploy', 'speedy', p, { listHosts: true, limit: ['pg*'] }, hostsOut.stream)).toBe(0);
     expect(hostsOut.text()).toBe('play: barman  (cluster speedy)\n\n  hosts (1):\n    pg1\n');
     const tasksOut = capture();
-    runList('speedy', p, { listTasks: true, tags: ['ssh'] }, tasksOut.stream);
+    runList('deploy', 'speedy', p, { listTasks: true, tags: ['ssh'] }, tasksOut.stream);
     expect(tasksOut.text()).toMatch(/^  host: pg1\n    configure:\n      directory:\/var\/lib\/postgresql\/\.ssh +TAGS: \[barman, ssh\]$/m);
     expect(tasksOut.text()).toMatch(/known_hosts +TAGS: \[barman, ssh\]  \*$/m);
     const json = capture();
-    runList('speedy', p, { listTasks: true, json: true, limit: ['barman1'], tags: ['first-backup'] }, json.stream);
+    runList('plan', 'speedy', p, { listTasks: true, json: true, limit: ['barman1'], tags: ['first-backup'] }, json.stream);
     expect(JSON.parse(json.text())).toEqual({
+      schema_version: 1,
+      document: 'list-tasks',
+      command: 'plan',
+      ok: true,
+      exit_code: 0,
       cluster: 'speedy',
       play: 'barman',
       hosts: [{ host: 'barman1', tasks: [{ phase: 'bring-up', id: 'first-backup:pg1', kind: 'first_backup', tags: ['barman', 'first-backup'], handler: false, known_at_run_time: false }] }],

@@ -20,14 +20,23 @@ describe('inventory command', () => {
     expect(out).toMatch(/barman_compression +pigz +default/);
   });
 
-  it('prints config errors on stderr only and returns 5, also with --json', async () => {
+  it('prints config errors on stderr, returns 5, and with --json prints the error document on stdout', async () => {
     for (const json of [false, true]) {
       const { code, out, err } = await run(join(FIXTURES, 'bad/missing-backup-target'), json);
       expect(code).toBe(5);
-      expect(out).toBe('');
       expect(err).toContain("An instance with Name=nosuch and 'barman' in role must exist");
       expect(err).toContain('  hint: ');
       expect(err).toContain('> 17 |   backup: nosuch');
+      if (!json) {
+        expect(out).toBe('');
+        continue;
+      }
+      const doc = JSON.parse(out) as { document: string; exit_code: number; error: { kind: string; issues: Array<{ file: string; line: number; col: number; message: string }> } };
+      expect(doc).toMatchObject({ document: 'error', command: 'inventory', ok: false, exit_code: 5, error: { kind: 'config' } });
+      expect(doc.error.issues[0]).toMatchObject({ line: 17, message: expect.stringContaining('Name=nosuch') });
+      expect(doc.error.issues[0]?.file).toMatch(/config\.yml$/);
+      // Code frames are for people: the document carries positions, never file content.
+      expect(out).not.toContain('> 17 |');
     }
   });
 });
