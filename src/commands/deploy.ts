@@ -2,6 +2,7 @@
 import { loadCluster } from '../config/load.js';
 import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
 import { ensureKeyPair, keyPath, readKeyPair } from '../controller/keys.js';
+import { ensureSecretsIgnored } from '../controller/gitignore.js';
 import { ensureSecret, readSecret, storeSecret } from '../controller/secrets.js';
 import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt.js';
 import { ConfigError } from '../errors.js';
@@ -62,7 +63,7 @@ async function controllerState(
   };
 }
 
-export async function runDeploy(dir: string, flags: DeployFlags & { command?: string }, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runDeploy(dir: string, flags: DeployFlags & { command?: string }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const started = Date.now();
   const command = flags.command ?? (flags.mode === 'plan' ? 'plan' : 'deploy');
   const listing = Boolean(flags.listHosts || flags.listTasks);
@@ -78,6 +79,7 @@ export async function runDeploy(dir: string, flags: DeployFlags & { command?: st
   const sigint = onInterrupt(err);
   try {
     const { keys, secrets } = await controllerState(cluster, model, apply, flags, (m) => err.write(`${m}\n`));
+    if (apply) for (const f of await ensureSecretsIgnored(cluster.dir)) err.write(`wrote ${f}: git will not pick up the passwords and private keys\n`);
     const secretValues = [secrets.barman, secrets.streaming_barman, keys.postgres?.privateKey, keys.barman?.privateKey].filter((s): s is string => Boolean(s));
     return await runPlayCommand(cluster, barmanPlay(cluster, model, keys, secrets), flags, {
       command,

@@ -17,7 +17,7 @@ export interface DetachFlags extends PlayFlags {
   listTasks?: ListFlags['listTasks'];
 }
 
-export async function runDetach(dir: string, flags: DetachFlags, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runDetach(dir: string, flags: DetachFlags, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const started = Date.now();
   const cluster = await loadCluster(dir);
   const model = resolveBarman(cluster);

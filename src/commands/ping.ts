@@ -30,7 +30,7 @@ interface PingRow {
   hint?: string;
 }
 
-export async function runPing(dir: string, flags: PingFlags, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runPing(dir: string, flags: PingFlags, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const cluster = await loadCluster(dir);
   checkLimit(flags.limit, cluster.hosts.map((h) => h.name));
   const hosts = cluster.hosts.filter((h) => hostSelected({ limit: flags.limit }, h.name));

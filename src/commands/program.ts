@@ -27,6 +27,12 @@ export interface ArgSpec {
 
 export type Flags = Record<string, unknown>;
 
+/** Where a command writes: the --json document on `out`, everything for people on `err`. */
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
 export interface CommandSpec {
   name: string;
   /** One line, for the command list, the man page and completions. */
@@ -38,7 +44,7 @@ export interface CommandSpec {
   /** More help after the options (plain text). */
   details?: string;
   examples: string[];
-  run(args: string[], flags: Flags): Promise<number>;
+  run(args: string[], flags: Flags, io: Io): Promise<number>;
 }
 
 const CLUSTER_DIR: ArgSpec = { name: 'cluster-dir', description: 'TPA cluster directory (with config.yml)', complete: 'directory' };
@@ -56,9 +62,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [CLUSTER_DIR],
     options: ['json'],
     examples: ['tpa-barman inventory clusters/speedy', 'tpa-barman inventory clusters/speedy --json | jq .barman_servers'],
-    run: async (args, flags) => {
+    run: async (args, flags, io) => {
       const { runInventory } = await import('./inventory.js');
-      return runInventory(first(args), { json: Boolean(flags['json']), color: flags['color'] as boolean | undefined });
+      return runInventory(first(args), { json: Boolean(flags['json']), color: flags['color'] as boolean | undefined, ...io });
     },
   },
   {
@@ -67,7 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [CLUSTER_DIR],
     options: ['json', 'verbose', 'limit', ...CONNECT],
     examples: ['tpa-barman ping clusters/speedy', 'tpa-barman ping clusters/speedy --limit "pg*"'],
-    run: async (args, flags) => (await import('./ping.js')).runPing(first(args), flags),
+    run: async (args, flags, io) => (await import('./ping.js')).runPing(first(args), flags, io.out, io.err),
   },
   {
     name: 'plan',
@@ -77,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     tags: DEPLOY_TAGS,
     details: 'Read-only at the transport layer: a command not declared read-only is refused. Every host is tried;\nan unreachable one is reported (exit 4) and the others are still planned.',
     examples: ['tpa-barman plan clusters/speedy && echo "in sync"', 'tpa-barman plan clusters/speedy --json | jq \'.changes[] | .summary\''],
-    run: async (args, flags) => (await import('./deploy.js')).runDeploy(first(args), { ...flags, mode: 'plan', command: 'plan' }),
+    run: async (args, flags, io) => (await import('./deploy.js')).runDeploy(first(args), { ...flags, mode: 'plan', command: 'plan' }, io.out, io.err),
   },
   {
     name: 'deploy',
@@ -87,7 +93,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     tags: DEPLOY_TAGS,
     details: 'With --no-restart, a PostgreSQL restart (for listen_addresses) and the steps that wait for it are left\npending and named in the recap; a later deploy without --no-restart makes them.',
     examples: ['tpa-barman deploy clusters/speedy', 'tpa-barman deploy clusters/speedy --check --diff', 'tpa-barman deploy clusters/speedy --limit pg1 --skip-tags first-backup', 'tpa-barman deploy clusters/speedy --no-restart'],
-    run: async (args, flags) => (await import('./deploy.js')).runDeploy(first(args), { ...flags, mode: flags['check'] ? 'plan' : 'apply', command: 'deploy' }),
+    run: async (args, flags, io) => (await import('./deploy.js')).runDeploy(first(args), { ...flags, mode: flags['check'] ? 'plan' : 'apply', command: 'deploy' }, io.out, io.err),
   },
   {
     name: 'test',
@@ -97,7 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     tags: TEST_TAG_LIST,
     details: 'Raw outputs are kept under <cluster-dir>/test/<timestamp>/<host>/. --limit selects Barman hosts, or the\nservers backing up the PostgreSQL hosts it names.',
     examples: ['tpa-barman test clusters/speedy', 'tpa-barman test clusters/speedy --skip-tags diagnose --limit pg1'],
-    run: async (args, flags) => (await import('./test-cmd.js')).runTest(first(args), flags),
+    run: async (args, flags, io) => (await import('./test-cmd.js')).runTest(first(args), flags, io.out, io.err),
   },
   {
     name: 'status',
@@ -107,7 +113,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     tags: STATUS_TAGS,
     details: 'Read-only. --tags/--skip-tags choose which kinds of problems count (an unreachable host always does);\n--limit selects servers by their Barman or PostgreSQL host.',
     examples: ['tpa-barman status clusters/speedy', "tpa-barman status clusters/speedy --json | jq '.servers[] | {server, last_backup, streaming}'", 'tpa-barman status clusters/speedy --tags wal'],
-    run: async (args, flags) => (await import('./status.js')).runStatus(first(args), flags),
+    run: async (args, flags, io) => (await import('./status.js')).runStatus(first(args), flags, io.out, io.err),
   },
   {
     name: 'graph',
@@ -115,7 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'cluster-dirs', description: 'one or more TPA cluster directories (shared Barman hosts are drawn once)', variadic: true, complete: 'directory' }],
     options: ['graphFormat', 'json'],
     examples: ['tpa-barman graph clusters/speedy', 'tpa-barman graph clusters/a clusters/b --format svg > backups.svg'],
-    run: async (args, flags) => (await import('./graph.js')).runGraph(args, { format: flags['format'] as 'mermaid', json: Boolean(flags['json']) }),
+    run: async (args, flags, io) => (await import('./graph.js')).runGraph(args, { format: flags['format'] as 'mermaid', json: Boolean(flags['json']) }, io.out),
   },
   {
     name: 'detach',
@@ -126,7 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details:
       'Server configs are set aside as /etc/barman.d/<name>.conf.detached (rename back to list or restore the old\nbackups); backups and WAL stay under barman_home; lines and files of other clusters are never touched.\nThen remove the backup: entries from config.yml, or the next deploy attaches the cluster again.',
     examples: ['tpa-barman detach clusters/speedy --check', 'tpa-barman detach clusters/speedy --barman shared-barman'],
-    run: async (args, flags) => (await import('./detach.js')).runDetach(first(args), { ...flags, mode: flags['check'] ? 'plan' : 'apply' }),
+    run: async (args, flags, io) => (await import('./detach.js')).runDetach(first(args), { ...flags, mode: flags['check'] ? 'plan' : 'apply' }, io.out, io.err),
   },
   {
     name: 'completion',
@@ -135,7 +141,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     details: 'bash: add `source <(tpa-barman completion bash)` to ~/.bashrc.\nzsh:  add `source <(tpa-barman completion zsh)` to ~/.zshrc (after compinit).',
     examples: ['tpa-barman completion bash > /etc/bash_completion.d/tpa-barman', 'source <(tpa-barman completion zsh)'],
-    run: async (args) => (await import('./completion.js')).runCompletion(first(args)),
+    run: async (args, _flags, io) => (await import('./completion.js')).runCompletion(first(args), io.out),
   },
   {
     name: 'man',
@@ -143,7 +149,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [],
     options: [],
     examples: ['tpa-barman man | man -l -'],
-    run: async () => (await import('./man-page.js')).runMan(),
+    run: async (_args, _flags, io) => (await import('./man-page.js')).runMan(io.out),
   },
 ];
 
@@ -159,7 +165,11 @@ export interface BuiltProgram {
  * The commander program. `onRun(spec, exitCode)` receives each command's exit code;
  * `beforeRun` sees the command and its flags first (cli.ts uses it to know where errors go).
  */
-export function buildProgram(version: string, hooks: { beforeRun?: (spec: CommandSpec, flags: Flags) => void; onRun?: (code: number) => void } = {}): BuiltProgram {
+export function buildProgram(
+  version: string,
+  hooks: { io?: Io; beforeRun?: (spec: CommandSpec, flags: Flags) => void; onRun?: (code: number) => void } = {},
+): BuiltProgram {
+  const io: Io = hooks.io ?? { out: process.stdout, err: process.stderr };
   const hints: ValueHints = new Map();
   const program = new Command();
   program
@@ -169,6 +179,7 @@ export function buildProgram(version: string, hooks: { beforeRun?: (spec: Comman
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nExamples:\n  tpa-barman plan clusters/speedy\n  tpa-barman deploy clusters/speedy\n  tpa-barman ping clusters/speedy\n\nMore: tpa-barman <command> --help, or tpa-barman man | man -l -`)
+    .configureOutput({ writeOut: (t) => io.out.write(t), writeErr: (t) => io.err.write(t) })
     .exitOverride();
   for (const o of globalOptions()) program.addOption(o);
 
@@ -189,7 +200,7 @@ export function buildProgram(version: string, hooks: { beforeRun?: (spec: Comman
       const args = received.slice(0, spec.args.length).flatMap((a) => (Array.isArray(a) ? (a as string[]) : [a as string]));
       const flags = self.optsWithGlobals() as Flags;
       hooks.beforeRun?.(spec, flags);
-      hooks.onRun?.(await spec.run(args, flags));
+      hooks.onRun?.(await spec.run(args, flags, io));
     });
   }
   return { program, hints };

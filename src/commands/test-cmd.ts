@@ -35,7 +35,7 @@ interface Row {
   checks: Array<{ name: string; ok: boolean; detail: string }>;
 }
 
-export async function runTest(dir: string, flags: TestFlags, out = process.stdout, err = process.stderr): Promise<number> {
+export async function runTest(dir: string, flags: TestFlags, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const cluster = await loadCluster(dir);
   const model = resolveBarman(cluster);
   const selection = { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags };

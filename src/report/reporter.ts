@@ -246,7 +246,8 @@ export function printPlan(result: RunResult, o: ReporterOptions): { changes: num
   }
   if (result.notes.length) o.out.write('\n');
   printNotes(result, o);
-  const restarts = changed.filter((r) => r.change?.action === 'restart').length;
+  // A write that waits for a restart and the restart itself are one restart of that host.
+  const restarts = new Set(changed.filter((r) => r.change?.action === 'restart').map((r) => r.host)).size;
   const hosts = byHost.size;
   const deferred = result.results.filter((r) => r.status === 'deferred').length;
   const unreached = result.hosts.filter((h) => !h.reachable).length;
