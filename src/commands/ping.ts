@@ -9,6 +9,7 @@ import { header, writeDocument } from '../report/json.js';
 import { checkLimit } from './selection-check.js';
 import { HostConnection } from '../transport/connection.js';
 import { makeColors } from '../report/style.js';
+import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from './common.js';
 
 export interface PingFlags extends ConnectionFlags {
@@ -32,6 +33,8 @@ interface PingRow {
 
 export async function runPing(dir: string, flags: PingFlags, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const cluster = await loadCluster(dir);
+  // The whole configuration is checked, as for every command: a broken one is reported before any connection.
+  resolveBarman(cluster);
   checkLimit(flags.limit, cluster.hosts.map((h) => h.name));
   const hosts = cluster.hosts.filter((h) => hostSelected({ limit: flags.limit }, h.name));
   const limit = pLimit(defaultForks(hosts.length, flags));

@@ -60,7 +60,8 @@ export interface RunEvents {
   phase?(index: number, name: string): void;
   started?(host: string, phase: number, items: Array<{ id: string; change: Change }>): void;
   result?(r: ResourceResult): void;
-  hostError?(host: string, message: string, hint?: string): void;
+  /** `unreachable`: the host could not be connected to at all. */
+  hostError?(host: string, message: string, hint?: string, unreachable?: boolean): void;
   /** After each remote script (for -vvv): its size, exit code, time and stderr. */
   exec?(host: string, info: ExecInfo): void;
   /** The run is over (before the caller prints its summary). */
@@ -235,7 +236,7 @@ class PlayRun {
           } catch (err) {
             this.unreachable = true;
             this.unreachableHosts.add(h.name);
-            this.hostError(h.name, err);
+            this.hostError(h.name, err, true);
           }
         }),
       ),
@@ -357,11 +358,11 @@ class PlayRun {
     return undefined;
   }
 
-  private hostError(host: string, err: unknown): void {
+  private hostError(host: string, err: unknown, unreachable = false): void {
     const message = err instanceof Error ? err.message : String(err);
     const hint = err instanceof ToolError ? err.hint : undefined;
     this.errors.push({ host, message, hint });
-    this.opts.events?.hostError?.(host, message, hint);
+    this.opts.events?.hostError?.(host, message, hint, unreachable);
   }
 
   private indexesWhere(pred: (p: Placed) => boolean): number[] {

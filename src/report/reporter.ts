@@ -60,9 +60,9 @@ export function createEvents(o: ReporterOptions): RunEvents {
       if (r.status === 'failed') for (const line of failureDetails(r, c)) w(line);
       if (r.status === 'changed' && o.diff && r.change?.diff) w(indent(colorDiff(r.change.diff, c), 6));
     },
-    hostError: (host, message, hint) => {
+    hostError: (host, message, hint, unreachable) => {
       progress.stop(host);
-      w(`${c.red('UNREACHABLE or FAILED')} [${host}] ${message}`);
+      w(`${c.red(unreachable ? 'UNREACHABLE' : 'FAILED')} [${host}] ${message}`);
       if (hint) w(indent(c.yellow(`hint: ${hint}`)));
     },
     exec: (host, x) => {

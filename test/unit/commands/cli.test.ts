@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/commands/main.js';
 import { bashCompletion, zshCompletion } from '../../../src/commands/completion.js';
@@ -23,6 +22,7 @@ import { detachPlay } from '../../../playbooks/barman/detach.js';
 import { resolveBarman } from '../../../playbooks/barman/inventory.js';
 import { expectDocument, SCHEMA_DIR, schemaValidators } from '../../support/schema.js';
 import { REPO_ROOT } from '../../support/lab.js';
+import { captureStreams } from '../../support/streams.js';
 
 const GOOD = join(import.meta.dirname, '../../fixtures/config/good');
 const SINGLE = join(GOOD, 'single-primary');
@@ -38,14 +38,9 @@ function tempDir(): string {
 }
 
 async function cli(...words: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: string[] = [];
-  const e: string[] = [];
-  out.on('data', (c: Buffer) => o.push(c.toString()));
-  err.on('data', (c: Buffer) => e.push(c.toString()));
-  const code = await runCli(['node', 'tpa-barman', ...words], { out, err });
-  return { code, out: o.join(''), err: e.join('') };
+  const s = captureStreams();
+  const code = await runCli(['node', 'tpa-barman', ...words], { out: s.out, err: s.err });
+  return { code, ...s.text() };
 }
 
 describe('JSON Schemas', () => {
