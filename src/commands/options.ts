@@ -54,16 +54,24 @@ export function listValue(v: string, prev: string[] = []): string[] {
 
 const none = (): ValueHint => ({ kind: 'none' });
 
+const PLAY_VERBOSE = 'more output: -v connections and counters, -vv every task, -vvv every remote script';
+/** What -v adds, per command (each command's help says what it does there). */
+const VERBOSE_HELP: Readonly<Record<string, string>> = {
+  plan: PLAY_VERBOSE,
+  deploy: PLAY_VERBOSE,
+  detach: PLAY_VERBOSE,
+  ping: 'more output: the known_hosts files, key and timeout used',
+  test: 'more output: every check of every server, not only the failing ones',
+  status: "more output: each host's read time and every failing barman check",
+};
+
 export const OPTIONS: Readonly<Record<OptionName, OptionDefinition>> = {
   json: {
     build: () => new Option('--json', 'print one JSON document on stdout, whatever the outcome (human text goes to stderr)'),
     value: none,
   },
   verbose: {
-    build: (ctx) =>
-      new Option('-v, --verbose', ctx.command === 'plan' || ctx.command === 'deploy' || ctx.command === 'detach' ? 'more output: -v connections and counters, -vv every task, -vvv every remote script' : 'more output (each host\'s timing and every check, not only the failing ones)').argParser(
-        (_: string, prev: number) => prev + 1,
-      ).default(0),
+    build: (ctx) => new Option('-v, --verbose', VERBOSE_HELP[ctx.command] ?? 'more output').argParser((_: string, prev: number) => prev + 1).default(0),
     value: none,
   },
   forks: {
