@@ -5,8 +5,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startLab, type Lab } from '../support/lab.js';
+import { cli, defaultLabKind, labKindName, startLab, type Lab } from '../support/lab.js';
 import { restoreAndQuery } from '../support/restore.js';
+
+const defaultKindName = labKindName(defaultLabKind());
 
 function config(lab: Lab): string {
   const ip = (n: string): string => lab.host(n).ip;
@@ -14,7 +16,7 @@ function config(lab: Lab): string {
 cluster_name: ${lab.name}
 ssh_key_file: id_lab
 cluster_vars:
-  postgres_version: 15
+  postgres_version: ${lab.pg.version}
   barman_backup_interval: '15 3 * * sun'
 instances:
 - Name: pg1
@@ -78,7 +80,7 @@ function normalise(text: string, lab: Lab): string {
   return text.split(lab.name).join('CLUSTER');
 }
 
-describe('Barman deploy on a real lab', () => {
+describe(`Barman deploy on a real lab (${defaultKindName})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await startLab({ postgres: 2, barman: 2 });
@@ -172,7 +174,7 @@ describe('Barman deploy on a real lab', () => {
   });
 });
 
-describe('tpa-barman test', () => {
+describe(`tpa-barman test (${defaultKindName})`, () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await startLab({ postgres: 1, barman: 1 });
@@ -194,7 +196,7 @@ describe('tpa-barman test', () => {
   });
 
   it("detects a broken server (streaming_barman's pg_hba line removed by hand) and names the failing check", async () => {
-    await lab.exec('pg1', "sed -i '/streaming_barman/d' /etc/postgresql/15/main/pg_hba.conf && pg_ctlcluster 15 main reload");
+    await lab.exec('pg1', `sed -i '/streaming_barman/d' ${lab.pg.hbaFile} && ${lab.pg.reload}`);
     const r = await cli(['test', lab.dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/pg1\s+barman1\s+FAILED\s+.*PostgreSQL streaming/);

@@ -5,12 +5,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startLab, type Lab } from '../support/lab.js';
+import { cli, defaultLabKind, labKindName, startLab, type Lab } from '../support/lab.js';
 import { restoreAndQuery } from '../support/restore.js';
 
 const psql = (sql: string): string => `runuser -u postgres -- psql -XAtq -c "${sql}"`;
 
-describe('migrating an old-TPA SUPERUSER barman', () => {
+describe(`migrating an old-TPA SUPERUSER barman (${labKindName(defaultLabKind())})`, () => {
   let lab: Lab;
   let oldBackup = '';
   beforeAll(async () => {

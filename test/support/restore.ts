@@ -4,7 +4,7 @@ import type { Lab } from './lab.js';
 
 export async function restoreAndQuery(lab: Lab, opts: { barmanHost: string; server: string; pgHost: string; backupId: string; sql: string }): Promise<string> {
   const dest = '/var/lib/postgresql/restore-drill';
-  const ctl = `/usr/lib/postgresql/15/bin/pg_ctl -D ${dest}`;
+  const ctl = `${lab.pg.binDir}/pg_ctl -D ${dest}`;
   await lab.exec(opts.pgHost, `runuser -u postgres -- ${ctl} -m immediate stop >/dev/null 2>&1; rm -rf ${dest}`);
   const rec = await lab.exec(
     opts.barmanHost,
@@ -15,7 +15,8 @@ export async function restoreAndQuery(lab: Lab, opts: { barmanHost: string; serv
     opts.pgHost,
     [
       `cd ${dest}`,
-      // Debian keeps postgresql.conf and pg_hba.conf in /etc: give the copy its own.
+      // Debian keeps postgresql.conf and pg_hba.conf in /etc, and a TPA-layout copy's own
+      // postgresql.conf would listen on the live server's port: give the copy its own.
       `printf "port = 5499\\nlisten_addresses = ''\\nunix_socket_directories = '/tmp'\\n" > postgresql.conf`,
       `printf 'local all all trust\\n' > pg_hba.conf`,
       'chown postgres:postgres postgresql.conf pg_hba.conf',
