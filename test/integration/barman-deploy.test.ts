@@ -5,6 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployJson } from '../support/deploy.js';
 import { cli, defaultLabKind, labKindName, startLab, type Lab } from '../support/lab.js';
 import { restoreAndQuery } from '../support/restore.js';
 
@@ -49,32 +50,7 @@ instances:
 `;
 }
 
-interface Recap {
-  host: string;
-  changed: number;
-  failed: number;
-  unreachable: number;
-}
-
-interface HostCounters {
-  host: string;
-  connections: number;
-  execs: number;
-}
-
-async function deploy(
-  lab: Lab,
-  extra: string[] = [],
-): Promise<{ code: number; doc: { recap: Recap[]; changes: Array<{ host: string; resource: string; status: string; error?: string }>; hosts: HostCounters[] }; stderr: string }> {
-  const r = await cli(['deploy', lab.dir, '--json', ...extra], { timeoutMs: 900_000 });
-  let doc = { recap: [] as Recap[], changes: [] as Array<{ host: string; resource: string; status: string; error?: string }>, hosts: [] as HostCounters[] };
-  try {
-    doc = JSON.parse(r.stdout) as typeof doc;
-  } catch {
-    /* leave empty; the code assertion will show stderr */
-  }
-  return { code: r.code, doc, stderr: r.stderr };
-}
+const deploy = (lab: Lab, extra: string[] = []): ReturnType<typeof deployJson> => deployJson(lab.dir, extra);
 
 function normalise(text: string, lab: Lab): string {
   return text.split(lab.name).join('CLUSTER');

@@ -13,6 +13,11 @@ import { PROVISIONED_CONFIGS, TPA_CONFIGS, tpaConfigsDir } from '../../support/t
 import { copyCluster, provision } from '../../support/tpa-provision.js';
 import { runDeploy } from '../../../src/commands/deploy.js';
 import { PassThrough } from 'node:stream';
+import { barmanPlay } from '../../../playbooks/barman/deploy.js';
+import { resolveBarman } from '../../../playbooks/barman/inventory.js';
+import { loadCluster } from '../../../src/config/load.js';
+import type { Placed } from '../../../src/engine/resource.js';
+import { FileResource } from '../../../src/engine/resources/file.js';
 
 const GOLDEN = join(import.meta.dirname, '..', '..', 'golden', 'tpa-configs');
 const temps: string[] = [];
@@ -227,5 +232,31 @@ describe('deploy --list-tasks on the M1 configs', () => {
     expect(block).toContain('lines:/etc/postgresql/16/main/pg_hba.conf');
     expect(block.match(/package:/g)).toHaveLength(1);
     expect(block.match(/lines:\/etc\/hosts/g)).toHaveLength(1);
+  });
+});
+
+describe('the play built from the real configs', () => {
+  async function play(name: string): Promise<Placed[]> {
+    const cluster = await loadCluster(clusterDir(name), { requireKeyFile: false });
+    return barmanPlay(cluster, resolveBarman(cluster), {}, {}).build(new Map());
+  }
+  const file = (placed: Placed[], host: string, path: string): string => {
+    const r = placed.find((p) => p.host === host && p.resource.id === `file:${path}`)?.resource;
+    if (!(r instanceof FileResource) || typeof r.spec.content !== 'string') throw new Error(`no ${path} on ${host}`);
+    return r.spec.content;
+  };
+
+  it('volume_for: barman_data makes barman-home-ok ask findmnt; without it, test -d', async () => {
+    expect(file(await play('tpa-docs-configure-m1-aws-speedy'), 'kinsman', '/etc/tpa/barman-home-ok')).toContain("findmnt /var/lib/barman >/dev/null 2>&1 || exit 1");
+    expect(file(await play('tpaconf-m1-bare-repmgr-pg16'), 'barman-a', '/etc/tpa/barman-home-ok')).toContain('test -d /var/lib/barman || exit 1');
+  });
+
+  it("installs the flavour's client packages on the Barman host and connects to EPAS as enterprisedb on 5444", async () => {
+    const placed = await play('efmdemo-epas-bare-witness-barman');
+    expect(placed.filter((p) => p.host === 'backup' && p.resource.kind === 'package').map((p) => p.resource.id)).toEqual(['package:barman,barman-cli,rsync,edb-as16-server-client,pigz']);
+    expect(file(placed, 'backup', '/etc/barman.conf')).toContain('path_prefix = /usr/lib/edb-as/16/bin');
+    const cluster = await loadCluster(clusterDir('efmdemo-epas-bare-witness-barman'), { requireKeyFile: false });
+    const primary = barmanPlay(cluster, resolveBarman(cluster), {}, {}).hosts.find((h) => h.name === 'primary');
+    expect(primary?.pg).toEqual({ osUser: 'enterprisedb', port: 5444 });
   });
 });
