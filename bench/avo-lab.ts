@@ -51,10 +51,14 @@ export function labScript(root: string): string {
   return join(root, 'docker', 'lab');
 }
 
-/** Start a lab from the bench images and write its cluster directory. */
-export async function labUp(root: string, dockerName: string, dir: string, clusterName: string, npg: number): Promise<Lab> {
+/** The lab's OS families (docker/lab --os) and the PostgreSQL major each one runs. */
+export type LabOs = 'bookworm' | 'trixie';
+export const OS_POSTGRES_MAJOR: Readonly<Record<LabOs, number>> = { bookworm: 15, trixie: 17 };
+
+/** Start a lab from the bench images of an OS family (default Debian 12) and write its cluster directory. */
+export async function labUp(root: string, dockerName: string, dir: string, clusterName: string, npg: number, os: LabOs = 'bookworm'): Promise<Lab> {
   const nbm = barmanCount(npg);
-  execFileSync('bash', [labScript(root), 'up', '--name', dockerName, '--postgres', String(npg), '--barman', String(nbm), '--dir', dir, '--images', 'bench'], {
+  execFileSync('bash', [labScript(root), 'up', '--name', dockerName, '--postgres', String(npg), '--barman', String(nbm), '--dir', dir, '--images', 'bench', '--os', os], {
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 900_000,
   });
@@ -63,7 +67,7 @@ export async function labUp(root: string, dockerName: string, dir: string, clust
     const index = Number(/(\d+)$/.exec(h.name)?.[1] ?? '0');
     return { ...h, instance: instanceName(h.kind, index) };
   });
-  writeClusterConfig(dir, clusterName, hosts, npg);
+  writeClusterConfig(dir, clusterName, hosts, npg, OS_POSTGRES_MAJOR[os]);
   // Key pairs and passwords: generated once (tpa-barman's own controller code), kept in
   // the cluster directory across lab re-creations; both tools read the same files.
   await ensureKeyPair(dir, 'postgres', clusterName);
@@ -89,14 +93,14 @@ export function targetCpuMs(lab: Lab): number | undefined {
 }
 
 /** config.yml: pgI backed up to barman ceil(I/8); names from instanceName(). */
-function writeClusterConfig(dir: string, clusterName: string, hosts: LabHost[], npg: number): void {
+function writeClusterConfig(dir: string, clusterName: string, hosts: LabHost[], npg: number, postgresVersion: number): void {
   const lines = [
     '---',
     `# written by bench/ansible-vs-ours.ts: ${npg} PostgreSQL hosts, ${barmanCount(npg)} Barman host(s)`,
     `cluster_name: ${clusterName}`,
     'ssh_key_file: id_lab',
     'cluster_vars:',
-    '  postgres_version: 15',
+    `  postgres_version: ${postgresVersion}`,
     'instances:',
   ];
   hosts.forEach((h, i) => {

@@ -5,13 +5,14 @@
 //                     first deploy, no-op, plan after drift on 1, 8 and 32 hosts
 //                     (RUNS=, SIZES=, SCENARIOS=, ANSIBLE_STRATEGY=; see that file)
 //   controller-cpu    tpa-barman alone: controller CPU per host, no-op and plan, 1/8/32 hosts
+//   os-families       tpa-barman's first deploy and no-op on Debian 12 beside Debian 13, 1/8 hosts
 // BENCHES=name,name runs only those (default: all).
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['inventory-500', 'engine-noop', 'ansible-vs-ours', 'controller-cpu'];
+const all = ['inventory-500', 'engine-noop', 'ansible-vs-ours', 'controller-cpu', 'os-families'];
 const chosen = (process.env.BENCHES ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const b of chosen) {
   if (!all.includes(b)) throw new Error(`unknown benchmark ${b} (one of ${all.join(', ')})`);
