@@ -33,7 +33,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+      // --help, help and --version succeed; a bare `tpa-barman` (help shown for want of a command) is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return ExitCode.Ok;
       // commander has printed its message (and the help) on stderr already.
       if (where.json) reportFailure(where.command, new ToolError(err.message.replace(/^error: /, ''), ExitCode.Usage), { json: true, out: io.out, err: nullStream });
       return ExitCode.Usage;

@@ -25,7 +25,7 @@ export interface DocumentHeader {
   /** exit_code === 0. */
   ok: boolean;
   exit_code: number;
-  /** The cluster's name; null when it could not be loaded. */
+  /** The cluster's name; null in an error document and for a graph of several clusters. */
   cluster: string | null;
 }
 

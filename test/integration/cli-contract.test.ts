@@ -65,6 +65,7 @@ const TABLE: Record<Outcome, Row[]> = {
     { argv: ['ping', 'DIR', ...CONNECT], code: E.Unreachable, kinds: ['ping'] },
     { argv: ['plan', 'DIR', ...CONNECT], code: E.Unreachable, kinds: ['run'] },
     { argv: ['deploy', 'DIR', ...CONNECT], code: E.Unreachable, kinds: ['run'] },
+    { argv: ['deploy', 'DIR', '--keep-going', ...CONNECT], code: E.Unreachable, kinds: ['run'] },
     { argv: ['test', 'DIR', ...CONNECT], code: E.Unreachable, kinds: ['test'] },
     { argv: ['status', 'DIR', ...CONNECT], code: E.Unreachable, kinds: ['status'] },
     { argv: ['detach', 'DIR', '--check', ...CONNECT], code: E.Unreachable, kinds: ['run'] },
@@ -200,6 +201,17 @@ describe('the command-line contract on a lab', () => {
     expect(docs.get('success: plan DIR')?.['changes']).toEqual([]);
   });
 
+  it('deploy --diff shows the diff of each file it repairs, as it applies it', async () => {
+    await lab.exec('barman1', `sed -i 's/^description = .*/description = "edited by hand"/' /etc/barman.d/pg1.conf`);
+    const r = await cli(['deploy', lab.dir, '--diff']);
+    expect(r.code, r.stderr).toBe(E.Ok);
+    expect(r.stderr).toMatch(/^changed: \[barman1\] update \/etc\/barman\.d\/pg1\.conf/m);
+    expect(r.stderr).toContain('-description = "edited by hand"');
+    expect(r.stderr).toContain('+description = "Backups from pg1"');
+    const quiet = await cli(['deploy', lab.dir]);
+    expect(quiet.stderr).not.toContain('+description');
+  });
+
   it('listing flags never connect: detach --list-tasks/--list-hosts and plan --list-tasks leave every host byte-identical', async () => {
     const before = await digest();
     const loginsBefore = await logins();
@@ -275,6 +287,12 @@ describe('the command-line contract on a lab', () => {
     const deploy = await cli(['deploy', lab.dir, ...CONNECT]);
     expect(deploy.code).toBe(E.Unreachable);
     expect(deploy.stderr).toMatch(/^PLAY RECAP$/m);
+    // With --keep-going the reachable host is still worked on (deployed: nothing to change).
+    const kept = docs.get(`unreachable: deploy DIR --keep-going ${CONNECT.join(' ')}`)?.['recap'] as Array<{ host: string; ok: number; failed: number }>;
+    expect(kept.find((x) => x.host === 'pg1')?.ok).toBeGreaterThan(5);
+    expect(kept.find((x) => x.host === 'pg1')?.failed).toBe(0);
+    const stopped = docs.get(`unreachable: deploy DIR ${CONNECT.join(' ')}`)?.['recap'] as Array<{ host: string; ok: number }>;
+    expect(stopped.find((x) => x.host === 'pg1')?.ok).toBe(0);
     const status = docs.get(`unreachable: status DIR ${CONNECT.join(' ')}`);
     expect(status?.['unreachable']).toEqual([expect.objectContaining({ host: 'barman1' })]);
     const ping = docs.get(`unreachable: ping DIR ${CONNECT.join(' ')}`);

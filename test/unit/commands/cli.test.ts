@@ -236,6 +236,10 @@ describe('one table of exit codes', () => {
     expect(r.code).toBe(5);
     expect(r.err).toContain("missing required argument 'cluster-dir'");
     expectDocument(r.out, 5, ['error'], 'missing argument');
+    const bare = await cli();
+    expect(bare.code).toBe(5);
+    expect(bare.err).toContain('Usage: tpa-barman');
+    expect((await cli('help', 'plan')).code).toBe(0);
     const v = await cli('--version');
     expect(v.code).toBe(0);
     expect(v.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
