@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/exit-codes.js';
-import { digestScript } from '../support/digest.js';
+import { digestScript, MANAGED_PATHS } from '../support/digest.js';
 import { cli, run, startLab, type Lab } from '../support/lab.js';
 import { expectDocument, type JsonDocument } from '../support/schema.js';
 
@@ -101,7 +101,7 @@ describe('the command-line contract on a lab', () => {
   }
 
   async function digest(): Promise<string> {
-    const script = digestScript();
+    const script = digestScript([...MANAGED_PATHS, ...lab.pg.managedPaths]);
     return (await Promise.all(lab.hosts.map(async (h) => `${h.name}\n${(await lab.exec(h.name, script)).stdout}`))).join('\n');
   }
 
@@ -155,7 +155,7 @@ describe('the command-line contract on a lab', () => {
   });
 
   it('deploy --no-restart on the fresh lab: everything else is applied, listen_addresses is left pending with the restart named', async () => {
-    const pid = async (): Promise<string> => (await lab.exec('pg1', 'head -1 /var/lib/postgresql/15/main/postmaster.pid')).stdout.trim();
+    const pid = async (): Promise<string> => (await lab.exec('pg1', `head -1 ${lab.pg.dataDir}/postmaster.pid`)).stdout.trim();
     const pidBefore = await pid();
     const r = await cli(['deploy', lab.dir, '--no-restart', '--json'], { timeoutMs: 900_000 });
     expect(r.code, r.stderr.slice(-3000)).toBe(E.Ok);
@@ -170,8 +170,8 @@ describe('the command-line contract on a lab', () => {
     expect(r.stderr).toMatch(/^pg1 +: ok=\d+ +changed=\d+ +unreachable=0 +failed=0 +skipped=0 +deferred=1$/m);
     // PostgreSQL was not restarted; the file is written, the value not yet in effect.
     expect(await pid()).toBe(pidBefore);
-    expect((await lab.exec('pg1', 'runuser -u postgres -- psql -XAtc "show listen_addresses"')).stdout.trim()).toBe('localhost');
-    expect((await lab.exec('pg1', 'cat /etc/postgresql/15/main/conf.d/tpa-barman-listen.conf')).stdout).toContain(lab.host('pg1').ip);
+    expect((await lab.psql('pg1', 'show listen_addresses')).trim()).toBe('localhost');
+    expect((await lab.exec('pg1', `cat ${lab.pg.includeDir}/tpa-barman-listen.conf`)).stdout).toContain(lab.host('pg1').ip);
     expect((await lab.exec('barman1', 'test -f /etc/barman.d/pg1.conf && test -f /var/lib/barman/.pgpass')).code).toBe(0);
 
     // The plan names the restart still to make, and what waits for it.
@@ -196,7 +196,7 @@ describe('the command-line contract on a lab', () => {
       .map((c) => `${c.host} ${c.resource}`)
       .sort();
     expect(changed).toEqual(['barman1 activate:pg1', 'barman1 first-backup:pg1', 'barman1 streaming:pg1', 'pg1 handler:postgres-restart', 'pg1 pg_setting:listen_addresses']);
-    expect((await lab.exec('pg1', 'runuser -u postgres -- psql -XAtc "show listen_addresses"')).stdout.trim()).toBe(`localhost,${lab.host('pg1').ip}`);
+    expect((await lab.psql('pg1', 'show listen_addresses')).trim()).toBe(`localhost,${lab.host('pg1').ip}`);
     await runTable('success', lab.dir);
     expect(docs.get('success: plan DIR')?.['changes']).toEqual([]);
   });
