@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { documentProblem } from './schema.js';
 
 export const REPO_ROOT: string = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const LAB_SCRIPT: string = join(REPO_ROOT, 'docker', 'lab');
@@ -93,14 +94,20 @@ export type CliOptions = RunOptions;
 /**
  * Runs the built CLI: `node dist/src/cli.js ...args` from the repo root, bounded
  * (default 180 s). NO_COLOR=1 unless opts.env sets it (picocolors colours output
- * whenever CI is set, which would break text assertions).
+ * whenever CI is set, which would break text assertions). With --json among the
+ * arguments, stdout must be one document valid against its JSON Schema, with the
+ * process's exit code (test/support/schema.ts); otherwise cli() rejects.
  */
-export function cli(args: readonly string[], opts: CliOptions = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI_JS, ...args], {
+export async function cli(args: readonly string[], opts: CliOptions = {}): Promise<RunResult> {
+  const r = await run(process.execPath, [CLI_JS, ...args], {
     ...opts,
     env: { NO_COLOR: '1', ...opts.env },
     timeoutMs: opts.timeoutMs ?? 180_000,
   });
+  // The --json contract (issue 19): every run with --json prints one document its schema accepts.
+  const problem = args.includes('--json') && r.code !== 124 ? documentProblem(r.stdout, r.code) : undefined;
+  if (problem) throw new Error(`tpa-barman ${args.join(' ')}: ${problem}\nstderr:\n${r.stderr.slice(-2000)}`);
+  return r;
 }
 
 export async function dockerAvailable(): Promise<boolean> {

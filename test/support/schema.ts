@@ -1,13 +1,13 @@
 // Validates --json documents against the JSON Schemas shipped in src/report/schemas/
-// (the contract scripts rely on). Every test that produces a --json document should pass
-// it through expectDocument.
+// (the contract scripts rely on). cli() in lab.ts checks every --json run with
+// documentProblem; tests that want the parsed document use expectDocument.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { expect } from 'vitest';
-import { REPO_ROOT } from './lab.js';
 
-export const SCHEMA_DIR = join(REPO_ROOT, 'src', 'report', 'schemas');
+export const SCHEMA_DIR = fileURLToPath(new URL('../../src/report/schemas/', import.meta.url));
 
 let validators: Map<string, ValidateFunction> | undefined;
 
@@ -16,15 +16,14 @@ export function schemaValidators(): Map<string, ValidateFunction> {
   if (validators) return validators;
   const ajv = new Ajv({ allErrors: true, strict: true });
   const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.schema.json'));
-  for (const f of files) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as object);
+  const schemas = files.map((f) => ({ kind: f.replace(/\.schema\.json$/, ''), schema: JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as { $id: string } }));
+  for (const s of schemas) ajv.addSchema(s.schema);
   validators = new Map();
-  for (const f of files) {
-    const kind = f.replace(/\.schema\.json$/, '');
-    if (kind === 'common') continue;
-    const id = (JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as { $id: string }).$id;
-    const v = ajv.getSchema(id);
-    if (!v) throw new Error(`schema ${f} did not compile`);
-    validators.set(kind, v);
+  for (const s of schemas) {
+    if (s.kind === 'common') continue;
+    const v = ajv.getSchema(s.schema.$id);
+    if (!v) throw new Error(`schema ${s.kind}.schema.json did not compile`);
+    validators.set(s.kind, v);
   }
   return validators;
 }
@@ -40,21 +39,28 @@ export interface JsonDocument {
 }
 
 /**
- * `stdout` is exactly one JSON document, valid against the schema its `document` names,
- * of one of the expected kinds, and its exit_code is `code`. Returns it, parsed.
+ * What is wrong with `stdout` as the one --json document of a run that exited `code`
+ * (not one JSON document, no schema for its `document`, invalid against it, another
+ * exit_code), or undefined when nothing is.
  */
-export function expectDocument(stdout: string, code: number, kinds: readonly string[], context = ''): JsonDocument {
+export function documentProblem(stdout: string, code: number): string | undefined {
   let doc: JsonDocument;
   try {
     doc = JSON.parse(stdout) as JsonDocument;
   } catch (e) {
-    throw new Error(`${context}: stdout is not one JSON document (${(e as Error).message}):\n${stdout.slice(0, 2000)}`);
+    return `stdout is not one JSON document (${(e as Error).message}): ${JSON.stringify(stdout.slice(0, 300))}`;
   }
+  const validate = schemaValidators().get(String(doc?.document));
+  if (!validate) return `no schema for document ${JSON.stringify(doc?.document)} (src/report/schemas/)`;
+  if (!validate(doc)) return `${doc.document} document invalid against its schema: ${JSON.stringify(validate.errors)}`;
+  if (doc.exit_code !== code) return `exit_code ${doc.exit_code} in the document, but the process exited ${code}`;
+  return undefined;
+}
+
+/** `stdout` is a valid document of one of the expected kinds, and its exit_code is `code`. Returns it, parsed. */
+export function expectDocument(stdout: string, code: number, kinds: readonly string[], context = ''): JsonDocument {
+  expect(documentProblem(stdout, code), context).toBeUndefined();
+  const doc = JSON.parse(stdout) as JsonDocument;
   expect(kinds, `${context}: document kind`).toContain(doc.document);
-  const validate = schemaValidators().get(doc.document);
-  if (!validate) throw new Error(`${context}: no schema for document ${doc.document}`);
-  const valid = validate(doc);
-  expect(valid ? [] : validate.errors, `${context}: ${doc.document} document against its schema`).toEqual([]);
-  expect(doc.exit_code, `${context}: exit_code in the document`).toBe(code);
   return doc;
 }
