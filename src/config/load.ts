@@ -1,7 +1,8 @@
 // loadCluster(): a TPA cluster directory → a validated, fully resolved ClusterSpec.
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { join, relative, resolve, isAbsolute } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { readClusterText, type ClusterText } from './safe-text.js';
 import { buildHost, resolveClusterVars } from './hosts.js';
 import { IssueList } from './issues.js';
 import { normaliseInstances, type NormalInstance } from './normalise.js';
@@ -60,40 +61,15 @@ async function readConfig(dir: string, maxBytes: number): Promise<{ file: string
       },
     ]);
   }
-  // A symlink out of the cluster directory (say, to /etc/shadow) is refused before a byte is read.
-  const [realDir, realFile] = await Promise.all([realpath(dir), realpath(file)]);
-  const inside = relative(realDir, realFile);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-    fail(`${file}: resolves to ${realFile}, outside the cluster directory ${realDir}; refusing to read it`, 'config.yml must be a file inside the cluster directory (a symlink to another file in it is fine)');
-  }
-  let bytes: Buffer;
+  let read: ClusterText;
   try {
-    bytes = await readFile(file);
+    read = await readClusterText(dir, file, 'YAML text file');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     fail(`${file}: cannot read the file (${code})`);
   }
-  const bad = notYamlText(bytes);
-  if (bad) fail(`${file}: not a YAML text file (${bad}); refusing to parse or show it`, 'config.yml must be UTF-8 text (YAML allows tab, newline and printable characters only)');
-  return { file, text: bytes.toString('utf8') };
-}
-
-/**
- * Why these bytes are not YAML text (invalid UTF-8, or a character YAML 1.2 does not
- * allow: C0/C1 controls but tab, LF, CR and NEL, DEL, U+FFFE/U+FFFF), or undefined.
- * Says where, never what: the content of a file that is not ours stays unshown.
- */
-function notYamlText(bytes: Buffer): string | undefined {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return 'not valid UTF-8';
-  }
-  const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/.exec(text);
-  if (!m) return undefined;
-  const line = text.slice(0, m.index).split('\n').length;
-  return `a control character U+${(m[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} on line ${line}`;
+  if ('problem' in read) fail(read.problem, read.hint);
+  return { file, text: read.text };
 }
 
 /**
@@ -163,12 +139,16 @@ async function applyConnectionFiles(spec: ClusterSpec, deployed: NormalInstance[
     if (st.size > MAX_CONFIG_BYTES) {
       issues.add(`file is ${st.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte limit; refusing to parse`, { pos: { file: sshConfigPath, line: 1, col: 1 } });
     } else {
-      const text = await readFile(sshConfigPath, 'utf8');
-      texts.set(sshConfigPath, text);
-      const cfg = parseSshConfig(text, sshConfigPath, issues);
-      applySshConfig(spec.hosts, cfg, spec.dir, issues);
-      spec.sshConfigFile = sshConfigPath;
-      if (cfg.ignored.length > 0) spec.sshConfigIgnored = cfg.ignored;
+      const read = await readClusterText(spec.dir, sshConfigPath);
+      if ('problem' in read) {
+        issues.add(read.problem, { hint: read.hint });
+      } else {
+        texts.set(sshConfigPath, read.text);
+        const cfg = parseSshConfig(read.text, sshConfigPath, issues);
+        applySshConfig(spec.hosts, cfg, spec.dir, issues);
+        spec.sshConfigFile = sshConfigPath;
+        if (cfg.ignored.length > 0) spec.sshConfigIgnored = cfg.ignored;
+      }
     }
   }
   // config.yml's own problems first, then the other files'.

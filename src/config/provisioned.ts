@@ -6,13 +6,14 @@
 //                                 location, role, volumes... and its vars)
 // (platforms/common/inventory/{inventory.j2,write.yml}). Ansible also reads
 // host_vars/<Name>.yml; both are read here, files of a directory in name order.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { isFqdn, isHostname } from './checks/net.js';
 import { IssueCollector } from './issues.js';
 import { codeFrame } from './frame.js';
 import { parseConfigText } from './parse.js';
+import { readClusterText } from './safe-text.js';
 import type { ConfigSource } from './source.js';
 import type { SourcePos } from './types.js';
 
@@ -122,13 +123,18 @@ export function parseInventoryIni(text: string, file: string, issues: IssueColle
 const HOST_VARS_TAGS = ['!vault', '!unsafe'];
 
 /** `label` names the file in messages (its path). */
-async function readHostVarsFile(path: string, label: string, into: Map<string, HostVar>, texts: Map<string, string>, issues: IssueCollector): Promise<void> {
+async function readHostVarsFile(dir: string, path: string, label: string, into: Map<string, HostVar>, texts: Map<string, string>, issues: IssueCollector): Promise<void> {
   const st = await stat(path);
   if (st.size > MAX_FILE_BYTES) {
     issues.add(`file is ${st.size} bytes, more than the ${MAX_FILE_BYTES}-byte limit; refusing to parse`, { pos: { file: label, line: 1, col: 1 } });
     return;
   }
-  const text = await readFile(path, 'utf8');
+  const read = await readClusterText(dir, path);
+  if ('problem' in read) {
+    issues.add(read.problem, { hint: read.hint });
+    return;
+  }
+  const text = read.text;
   texts.set(label, text);
   if (text.trim() === '' || /^---\s*$/.test(text.trim())) return;
   let parsed: { source: ConfigSource; data: Record<string, unknown> };
@@ -150,14 +156,14 @@ async function readHostVars(dir: string, host: string, texts: Map<string, string
   const base = join(dir, 'inventory', 'host_vars');
   for (const ext of ['.yml', '.yaml']) {
     const f = join(base, host + ext);
-    if ((await exists(f)) === 'file') await readHostVarsFile(f, f, vars, texts, issues);
+    if ((await exists(f)) === 'file') await readHostVarsFile(dir, f, f, vars, texts, issues);
   }
   const hostDir = join(base, host);
   if ((await exists(hostDir)) === 'dir') {
     const names = (await readdir(hostDir)).filter((n) => !n.startsWith('.') && /^[^.]+$|\.(ya?ml|json)$/.test(n)).sort();
     for (const n of names) {
       const f = join(hostDir, n);
-      if ((await exists(f)) === 'file') await readHostVarsFile(f, f, vars, texts, issues);
+      if ((await exists(f)) === 'file') await readHostVarsFile(dir, f, f, vars, texts, issues);
     }
   }
   return vars;
@@ -176,7 +182,12 @@ export async function readProvisionedInventory(dir: string, clusterName: string,
     issues.add(`file is ${st.size} bytes, more than the ${MAX_FILE_BYTES}-byte limit; refusing to parse`, { pos: { file: label, line: 1, col: 1 } });
     return undefined;
   }
-  const text = await readFile(file, 'utf8');
+  const read = await readClusterText(dir, file);
+  if ('problem' in read) {
+    issues.add(read.problem, { hint: read.hint });
+    return undefined;
+  }
+  const text = read.text;
   texts.set(label, text);
   const hosts = parseInventoryIni(text, label, issues);
   const hostVars = new Map<string, Map<string, HostVar>>();

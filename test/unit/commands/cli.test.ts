@@ -194,6 +194,29 @@ describe('config.yml that is not a text file inside the cluster directory is ref
     }
   });
 
+  it('the other files read from a cluster directory (ssh_config, the provisioned inventory) are held to the same rule', async () => {
+    const outside = tempDir();
+    const shadow = join(outside, 'shadow');
+    writeFileSync(shadow, SHADOW, { mode: 0o600 });
+    for (const [file, link] of [
+      ['ssh_config', true],
+      ['ssh_config', false],
+      [join('inventory', '00-speedy'), true],
+    ] as const) {
+      const dir = tempDir();
+      copyFileSync(join(SINGLE, 'config.yml'), join(dir, 'config.yml'));
+      mkdirSync(join(dir, 'inventory'));
+      if (link) symlinkSync(shadow, join(dir, file));
+      else writeFileSync(join(dir, file), Buffer.concat([Buffer.from('Host pg1\n  User x\n'), Buffer.from([0x00, 0x1b]), Buffer.from('SECRETBYTES\n')]));
+      const r = await cli('inventory', dir, '--json');
+      expect(r.code, `${file}: ${r.err}`).toBe(5);
+      expect(r.err).toContain(link ? 'outside the cluster directory' : 'not a text file');
+      for (const secret of ['Secr3tSalt', 'T0pSecret', 'daemon', 'SECRETBYTES']) expect(r.out + r.err, `${file}: ${secret}`).not.toContain(secret);
+      expect(r.err).not.toContain('\u001b');
+      expectDocument(r.out, 5, ['error'], file);
+    }
+  });
+
   it('a symlink to another file inside the cluster directory is fine', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'conf'));
