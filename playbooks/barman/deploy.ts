@@ -22,6 +22,8 @@ import { shellQuote } from '../../src/util/shell.js';
 import { markerText } from '../../src/engine/ownership.js';
 import { SamePostgresMajorCheck } from './shared-checks.js';
 import { discoveryProbe, parseDiscovery, type HostDiscovery } from './discovery.js';
+import { NoteResource } from './note.js';
+import { standbyRestartpointScript } from './standby.js';
 import { barmanRoleGrants } from './grants.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 import { barmanConf, barmanHomeOk, globalCronFile, pgHbaLines, serverConf, serverCronFile } from './templates/index.js';
@@ -230,7 +232,8 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   } else {
     rs.push(new DirectoryResource({ path: `${b.home}/.ssh`, owner: b.user, group: b.group, mode: '0700', tags: [...T, 'ssh'] }));
   }
-  const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name));
+  // ssh to the backed-up hosts (rsync, ssh_command) and to a standby's primary (its first backup).
+  const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name || s.standby?.primaryHost === p.name));
   rs.push(
     sshLinesFile(owner, 'authorized_keys', b.user, b.group, b.home, [authorizedEntry(owner, keys.postgres)]),
     sshLinesFile(owner, 'known_hosts', b.user, b.group, b.home, knownHostsEntries(owner, servedPg.map((p) => ({ name: p.name, ip: p.ipAddress })), disc, model.sshPort)),
@@ -263,16 +266,22 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
         markedBy: owner,
       }),
     );
-    for (const user of ['barman', 'streaming_barman'] as const) {
+    // A standby's server also logs in to its primary (primary_conninfo) as barman.
+    const logins: Array<[string, 'barman' | 'streaming_barman']> = [
+      [s.pgHost, 'barman'],
+      [s.pgHost, 'streaming_barman'],
+      ...(s.standby ? [[s.standby.primaryHost, 'barman'] as [string, 'barman']] : []),
+    ];
+    for (const [host, user] of logins) {
       const pw = secrets[user];
-      const prefix = `${s.pgHost}:*:*:${user}:`;
+      const prefix = `${host}:*:*:${user}:`;
       if (pgpass.some((e) => e.match === prefix)) continue;
       pgpass.push({
         match: prefix,
-        line: pw === undefined ? KNOWN_AFTER_APPLY : pgpassLine({ host: s.pgHost, port: '*', database: '*', user, password: pw }),
+        line: pw === undefined ? KNOWN_AFTER_APPLY : pgpassLine({ host, port: '*', database: '*', user, password: pw }),
         display: `${prefix}********`,
         // A .pgpass line cannot hold a comment: a comment line before it names the owner.
-        claim: pgpassClaim(s.pgHost, user),
+        claim: pgpassClaim(host, user),
       });
     }
   }
@@ -302,6 +311,8 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
   const T = ['barman'];
   const d = disc.get(p.name);
   const home = d?.postgresHome ?? p.home;
+  // postgres ssh's to a Barman host to archive (barman-wal-archive) or restore WAL.
+  const sshTo = new Set([...p.backupTo, ...(p.wal.restore ? [p.wal.restore.barmanHost] : [])]);
   const rs: Resource[] = [
     ...(onBarmanHost ? [] : [new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg'])]),
     ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
@@ -315,20 +326,31 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
       home,
       knownHostsEntries(
         owner,
-        p.barmanHosts.filter((b) => p.backupTo.includes(b.name)).map((b) => ({ name: b.name, ip: b.ipAddress })),
+        p.barmanHosts.filter((b) => sshTo.has(b.name)).map((b) => ({ name: b.name, ip: b.ipAddress })),
         disc,
         model.sshPort,
       ),
     ),
     ...(onBarmanHost ? [] : [etcHosts(owner, hostsLines)]),
   ];
-  if (!p.isPrimary) return rs;
-
   // Roles, grants and membership run in one transaction, in this order; so an old
   // SUPERUSER barman becomes NOSUPERUSER in the same commit that gives it barman_role.
-  // TPA creates them on non-replicas only, and in a BDR group on its first node only.
+  // TPA creates them on non-replicas only (they replicate), and in a BDR group on its
+  // first node only.
   if (p.createsUsers) rs.push(...userResources(p, secrets));
-  rs.push(...hbaAndListenResources(p, d, owner));
+  // Barman connects to every primary (roles, WAL switches for its standbys' backups) and
+  // to every backed-up instance; a replica that is not backed up needs neither.
+  const serverAccess = p.isPrimary || p.backupTo.length > 0;
+  if (serverAccess) rs.push(...hbaAndListenResources(p, d, owner));
+  const settings = walSettingResources(p);
+  rs.push(...settings);
+  p.wal.notes.forEach((text, i) => rs.push(new NoteResource(`wal-${i}`, text, T)));
+  if (!serverAccess && settings.length === 0) return rs;
+  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
+  rs.push(
+    new CommandResource({ id: RELOAD, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
+    new CommandResource({ id: RESTART, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
+  );
   return rs;
 }
 
@@ -353,9 +375,9 @@ function userResources(p: PostgresHostSpec, secrets: BarmanSecrets): Resource[] 
   return rs;
 }
 
+/** pg_hba lines for every Barman host, and a listen address they can reach. */
 function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined, owner: string): Resource[] {
   const T = ['barman'];
-  const rs: Resource[] = [];
   const hostType = d?.pgSsl === false ? 'host' : 'hostssl';
   const hba: LineEntry[] = [];
   for (const b of p.barmanHosts) {
@@ -365,7 +387,7 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
       hba.push({ match: key, line: `${line} ${tag}` });
     }
   }
-  rs.push(
+  return [
     new LinesResource({
       path: `${p.confDir}/pg_hba.conf`,
       owner: p.user,
@@ -394,12 +416,35 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
       restartHandler: RESTART,
       tags: [...T, 'config'],
     }),
-  );
-  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
-  rs.push(
-    new CommandResource({ id: RELOAD, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
-    new CommandResource({ id: RESTART, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
-  );
+  ];
+}
+
+/**
+ * archive_mode and archive_command (barman_archiver) and a replica's restore_command.
+ * Each notifies a reload or, when its context needs one (archive_mode), the host's one
+ * restart.
+ */
+function walSettingResources(p: PostgresHostSpec): Resource[] {
+  const setting = (name: string, want: (current: string) => string | null): PgSettingResource =>
+    new PgSettingResource({
+      name,
+      path: `${p.confDir}/conf.d/tpa-barman-${name.replace(/_/g, '-')}.conf`,
+      owner: p.user,
+      group: p.group,
+      want,
+      reloadHandler: RELOAD,
+      restartHandler: RESTART,
+      tags: ['barman', 'config'],
+    });
+  const exactly = (value: string) => (current: string) => (current === value ? null : value);
+  const rs: Resource[] = [];
+  const archive = p.wal.archive;
+  if (archive) {
+    // `always` also archives while in recovery, so it satisfies `on`.
+    rs.push(setting('archive_mode', (current) => (current === archive.mode || current === 'always' ? null : archive.mode)));
+    if (archive.command !== undefined) rs.push(setting('archive_command', exactly(archive.command)));
+  }
+  if (p.wal.restore) rs.push(setting('restore_command', exactly(p.wal.restore.command)));
   return rs;
 }
 
@@ -443,6 +488,15 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
   const pg = model.postgresHosts.find((p) => p.name === s.pgHost);
   const want = s.settings.minimumRedundancy >= 1 && s.settings.minimumRedundancy <= 3 ? s.settings.minimumRedundancy : 1;
   const barman = (args: string): string => asBarman(b.user, `/usr/bin/barman ${args}`);
+  const primary = s.standby ? model.postgresHosts.find((p) => p.name === s.standby?.primaryHost) : undefined;
+  const standbyStep =
+    s.standby && pg && primary
+      ? standbyRestartpointScript(
+          b.user,
+          { host: primary.name, ssh: s.standby.primarySshCommand, binDir: primary.binDir, port: primary.port },
+          { host: pg.name, ssh: s.sshCommand, binDir: pg.binDir, port: pg.port },
+        )
+      : undefined;
   return [
     new ActivateServerResource(
       new FileResource({
@@ -492,8 +546,11 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       tags: [...T, 'first-backup'],
       probe: { sh: `grep -l '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info 2>/dev/null | wc -l` },
       needed: (f) => Number(f.sh.trim() || '0') === 0,
-      summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost})`,
-      details: [`barman switch-wal --archive ${s.backupName}`, `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
+      summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost}${s.standby ? `, a standby of ${s.standby.primaryHost}` : ''})`,
+      details: [
+        // With primary_conninfo, Barman switches WAL on the primary (a standby cannot).
+        `barman switch-wal --archive ${s.backupName}${s.standby ? ` (the switch happens on ${s.standby.primaryHost}, through primary_conninfo)` : ''}`,
+        ...(s.standby ? [`CHECKPOINT on ${s.standby.primaryHost}, then a restartpoint on ${s.pgHost} once it replayed it (a standby's backup starts there)`] : []), `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
       run: [
         // switch-wal --force needs superuser on Barman 3.4; --archive only needs pg_switch_wal().
         `${barman(`switch-wal --archive --archive-timeout 120 ${name}`)} 2>&1`,
@@ -504,7 +561,14 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
         '  i=$((i+1)); if [ $i -ge 60 ]; then printf \'barman check still failing after 60 attempts (2 s apart):\n%s\n\' "$bad" >&2; exit 1; fi',
         `  sleep 2; ${barman('cron')} >/dev/null 2>&1 || true`,
         'done',
-        `n=0; while [ $n -lt ${want} ]; do ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1; n=$((n+1)); done`,
+        ...(standbyStep ? [standbyStep] : []),
+        // A backup can end FAILED with exit status 0 (e.g. a WAL it needs is missing).
+        `n=0; while [ $n -lt ${want} ]; do`,
+        `  ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1`,
+        `  info=$(ls -d ${shellQuote(b.home)}/${name}/base/*/ | tail -n 1)backup.info`,
+        `  if ! grep -q '^status=DONE' "$info"; then echo "backup $(basename "$(dirname "$info")") of ${s.backupName} ended $(sed -n 's/^status=//p' "$info"): $(sed -n 's/^error=//p' "$info")" >&2; exit 1; fi`,
+        '  n=$((n+1))',
+        'done',
       ].join('\n'),
       action: 'run',
       slow: true,

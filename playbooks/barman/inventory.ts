@@ -46,6 +46,7 @@ import {
   postgresPackageName,
   type PostgresFlavour,
 } from './defaults.js';
+import { archiveCommand, backedUpSource, resolveTopology, restoreCommand, upstreamOf, type Topology } from './replication.js';
 import type {
   BackupServerSpec,
   BarmanGlobalSettings,
@@ -53,6 +54,7 @@ import type {
   BarmanModel,
   BarmanServerSettings,
   PostgresHostSpec,
+  PostgresWalSettings,
 } from './model.js';
 
 // ---------------------------------------------------------------------------------------
@@ -136,6 +138,9 @@ const VAR_RULES: Record<string, Rule> = {
   // The name TPA used before postgres_flavour; still read when that is unset.
   postgresql_flavour: flavour,
   bdr_database: matching(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a database name: letters, digits and "_"'),
+  // Set by the user, TPA keeps them, and so do we (left alone on the server).
+  archive_command: text((s) => (s.trim() === '' ? bad('is empty') : ok(s))),
+  restore_command: text((s) => (s.trim() === '' ? bad('is empty') : ok(s))),
 };
 
 const KNOWN_BARMAN_VARS: readonly string[] = [...Object.keys(VAR_RULES), ...TOLERATED_BARMAN_VARS].filter((n) => /barman/.test(n));
@@ -450,7 +455,13 @@ function checkServerNames(hosts: ReadonlyMap<string, HostSpec>, barman: string, 
   }
 }
 
-function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext): { server: BackupServerSpec; vars: Record<string, ResolvedVar> } {
+/** A backed-up replica's primary, for Barman's primary_conninfo. */
+interface PrimaryOf {
+  host: HostSpec;
+  ctx: PostgresContext;
+}
+
+function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext, primary?: PrimaryOf): { server: BackupServerSpec; vars: Record<string, ResolvedVar> } {
   const name = pick(pg, ['backup_name'], pg.name);
   const { settings, vars } = serverSettings(pg);
   const backupName = str(name);
@@ -466,6 +477,14 @@ function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext): { 
     cronFileName: cronFileNameFor(backupName),
     fromReplica: pg.roles.includes('replica'),
   };
+  if (primary) {
+    // The replica's DSN attributes (TPA renders the server file in its context).
+    server.standby = {
+      primaryHost: primary.host.name,
+      primaryConninfo: conninfoFor(primary.host.name, num(primary.ctx.port), 'barman', str(ctx.dsn)),
+      primarySshCommand: `ssh -q ${str(primary.ctx.user)}@${primary.host.name} -p ${num(ctx.sshPort)}`,
+    };
+  }
   return { server, vars: { backup_name: name, ...vars } };
 }
 
@@ -522,15 +541,53 @@ function firstBdrPrimaries(pgHosts: HostSpec[]): Map<string, string> {
   return out;
 }
 
-/** Follow upstream links to the instance that has none (the primary of a replica chain). */
-function upstreamPrimaryOf(h: HostSpec, byName: ReadonlyMap<string, HostSpec>): string | undefined {
-  let cur: HostSpec | undefined = h;
-  const seen = new Set<string>();
-  while (cur?.upstream !== undefined && !seen.has(cur.name)) {
-    seen.add(cur.name);
-    cur = byName.get(cur.upstream);
+interface WalContext {
+  cluster: ClusterSpec;
+  topology: Topology;
+  targetsOf: ReadonlyMap<string, string[]>;
+  backups: readonly BackupServerSpec[];
+  barmanHosts: readonly BarmanHostSpec[];
+}
+
+/**
+ * archive_mode/archive_command (barman_archiver, TPA's roles/init) and restore_command
+ * (replicas, TPA's roles/postgres/config) for one PostgreSQL instance.
+ */
+function walSettings(pg: HostSpec, ctx: PostgresContext, w: WalContext): PostgresWalSettings {
+  const out: PostgresWalSettings = { notes: [] };
+  const userSet = (name: string): boolean => pick(pg, [name], undefined).value !== undefined;
+  const userOf = (barman: string): string => w.barmanHosts.find((b) => b.name === barman)?.user ?? BARMAN_HOST_DEFAULTS.barman_user;
+  const isReplica = pg.roles.includes('replica');
+  const own = w.backups.filter((s) => s.pgHost === pg.name);
+  if (own.length > 0 && pick(pg, ['failover_manager'], undefined).value === 'patroni') {
+    // TPA lists these in Patroni's bootstrap.dcs.ignore_slots; Patroni drops slots it does not know.
+    const slots = own.map((s) => s.slotName).join(', ');
+    out.notes.push(`Patroni manages replication slots here: keep ${slots} in ignore_slots (type: physical) of Patroni's DCS configuration, or Patroni drops ${own.length === 1 ? 'it' : 'them'}`);
   }
-  return cur?.upstream === undefined ? cur?.name : undefined;
+  const first = own[0];
+  if (first?.settings.archiver) {
+    const barmanHosts = own.map((s) => s.barmanHost);
+    out.archive = { mode: isReplica ? 'always' : 'on', barmanHosts };
+    if (!userSet('archive_command')) {
+      out.archive.command = archiveCommand(barmanHosts.map((b) => ({ barmanHost: b, barmanUser: userOf(b) })), first.backupName, num(ctx.sshPort));
+    }
+  }
+  if (!isReplica || userSet('restore_command')) return out;
+  const root = w.topology.rootOf.get(pg.name) ?? pg.name;
+  const source = backedUpSource(w.cluster.hosts, w.topology, root, pg, (n) => (w.targetsOf.get(n) ?? []).length > 0);
+  const server = source === undefined ? undefined : w.backups.find((s) => s.pgHost === source);
+  if (!server) return out;
+  if (num(ctx.version) < 12) {
+    out.notes.push(`restore_command is not set: PostgreSQL ${num(ctx.version)} keeps it in recovery.conf, which tpa-barman does not manage`);
+    return out;
+  }
+  out.restore = {
+    command: restoreCommand(server.barmanHost, userOf(server.barmanHost), server.backupName, num(ctx.sshPort)),
+    barmanHost: server.barmanHost,
+    server: server.backupName,
+    source: server.pgHost,
+  };
+  return out;
 }
 
 /**
@@ -542,6 +599,8 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
   checkDefinitions(cluster, issues);
   const targetsOf = checkBackupTargets(cluster, issues);
   checkShared(cluster, issues);
+  const topology = resolveTopology(cluster, issues);
+  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
 
   const hostVars: Record<string, Record<string, ResolvedVar>> = {};
   const addVars = (host: string, vars: Record<string, ResolvedVar>): void => {
@@ -556,14 +615,15 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
     addVars(pg.name, postgresVars(ctx));
     const targets = targetsOf.get(pg.name) ?? [];
     checkSlots(pg, targets, issues);
+    const root = hostsByName.get(topology.rootOf.get(pg.name) ?? pg.name);
+    const primary = pg.roles.includes('replica') && root && root !== pg ? { host: root, ctx: postgresContext(root) } : undefined;
     for (const t of targets) {
-      const { server, vars } = buildServer(pg, t, ctx);
+      const { server, vars } = buildServer(pg, t, ctx, primary);
       backups.push(server);
       addVars(pg.name, vars);
     }
   }
 
-  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
   const serversOf = new Map<string, BackupServerSpec[]>();
   for (const s of backups) {
     const list = serversOf.get(s.barmanHost) ?? [];
@@ -632,11 +692,13 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
       barmanHosts: barmanAddresses,
       barmanClientDsnAttributes: str(ctx.dsn),
       streamingBarmanClientDsnAttributes: str(ctx.streamingDsn),
+      wal: walSettings(pg, ctx, { cluster, topology, targetsOf, backups, barmanHosts }),
     };
     const version = optional(ctx.packageVersion);
     if (version !== undefined) spec.packageVersion = version;
-    if (pg.upstream !== undefined) spec.upstream = pg.upstream;
-    const root = upstreamPrimaryOf(pg, hostsByName);
+    const upstream = upstreamOf(pg);
+    if (upstream !== undefined) spec.upstream = upstream;
+    const root = topology.rootOf.get(pg.name);
     if (root !== undefined && root !== pg.name) spec.upstreamPrimary = root;
     return spec;
   });

@@ -62,6 +62,21 @@ export interface BackupServerSpec {
   cronFileName: string;
   /** The backed-up instance is a replica: Barman copies from it, its upstream is the primary. */
   fromReplica: boolean;
+  /** Set when the backed-up instance is a replica (a backup from a standby). */
+  standby?: StandbySource;
+}
+
+/**
+ * A replica's server: Barman backs up the standby and switches WAL on its root
+ * primary through `primary_conninfo` (Barman 3.1+), so a backup's end is archived.
+ */
+export interface StandbySource {
+  /** The root of the replica's `upstream:` chain. */
+  primaryHost: string;
+  /** conninfo of that primary for the barman user. */
+  primaryConninfo: string;
+  /** ssh to the primary as its postgres user (a checkpoint there before the first backup). */
+  primarySshCommand: string;
 }
 
 export interface BarmanHostSpec {
@@ -133,6 +148,34 @@ export interface PostgresHostSpec {
   barmanClientDsnAttributes: string;
   streamingBarmanClientDsnAttributes: string;
   packageVersion?: string;
+  /** PostgreSQL settings that WAL archiving and restoring through Barman need here. */
+  wal: PostgresWalSettings;
+}
+
+/** TPA's archive_command (barman_archiver) and restore_command (replicas) for one instance. */
+export interface PostgresWalSettings {
+  /** barman_archiver: true. */
+  archive?: {
+    /** `on`; `always` on a replica (a standby archives only then). */
+    mode: 'on' | 'always';
+    /**
+     * barman-wal-archive to every Barman host of the instance, in order; undefined when
+     * config.yml sets archive_command (TPA keeps the user's, so do we: left alone).
+     */
+    command?: string;
+    barmanHosts: string[];
+  };
+  /** A replica (PostgreSQL 12+) whose cluster is backed up: fetch missing WAL from Barman. */
+  restore?: {
+    command: string;
+    barmanHost: string;
+    /** The Barman server (backup_name) the WAL comes from. */
+    server: string;
+    /** The backed-up instance of that server (TPA's upstream_backedup). */
+    source: string;
+  };
+  /** What the plan should tell about this instance that tpa-barman leaves to the user. */
+  notes: string[];
 }
 
 export interface BarmanModel {

@@ -2,13 +2,17 @@
 // start it as a throw-away instance on another port, and run a query on it.
 import type { Lab } from './lab.js';
 
-export async function restoreAndQuery(lab: Lab, opts: { barmanHost: string; server: string; pgHost: string; backupId: string; sql: string }): Promise<string> {
+export async function restoreAndQuery(
+  lab: Lab,
+  opts: { barmanHost: string; server: string; pgHost: string; backupId: string; sql: string; /** point-in-time recovery to this timestamp, then promote */ targetTime?: string },
+): Promise<string> {
   const dest = '/var/lib/postgresql/restore-drill';
   const ctl = `${lab.pg.binDir}/pg_ctl -D ${dest}`;
   await lab.exec(opts.pgHost, `runuser -u postgres -- ${ctl} -m immediate stop >/dev/null 2>&1; rm -rf ${dest}`);
+  const target = opts.targetTime === undefined ? '' : `--target-time '${opts.targetTime}' --target-action promote `;
   const rec = await lab.exec(
     opts.barmanHost,
-    `runuser -u barman -- barman recover --no-get-wal --remote-ssh-command 'ssh -q postgres@${opts.pgHost}' ${opts.server} ${opts.backupId} ${dest}`,
+    `runuser -u barman -- barman recover --no-get-wal ${target}--remote-ssh-command 'ssh -q postgres@${opts.pgHost}' ${opts.server} ${opts.backupId} ${dest}`,
   );
   if (rec.code !== 0) throw new Error(`barman recover failed:\n${rec.stdout}${rec.stderr}`);
   const started = await lab.exec(

@@ -73,6 +73,10 @@ export function serverConf(
     e('streaming_archiver', 'on'),
     q('slot_name', word('slot_name', server.slotName, /^[a-z0-9_]{1,63}$/)),
   );
+  // A backup of a standby: Barman (3.1+) switches WAL on the primary so the backup's
+  // last WAL is archived without waiting for traffic there. The WAL stream and its slot
+  // stay on the standby, where conninfo points, so the slot checks need no wal_conninfo.
+  if (server.standby) entries.push(q('primary_conninfo', server.standby.primaryConninfo));
   const method = word('backup_method', s.backupMethod);
   if (method !== inherited.backupMethod) entries.push(e('backup_method', method));
   // `compression` is Barman's WAL compression: it applies to every backup method, so

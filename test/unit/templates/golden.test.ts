@@ -75,6 +75,15 @@ describe('golden: archiver, scripts, streaming_wals_directory, header', () => {
     golden('archiver/barman.d/three.conf', serverConf(s, true, ['; tpa-barman cluster=demo server=three'])));
 });
 
+describe('golden: a standby backed up (primary_conninfo), with archiver', () => {
+  const s = server(
+    'replica1',
+    { standby: { primaryHost: 'pg1', primaryConninfo: 'host=pg1 port=5432 dbname=postgres user=barman sslmode=require', primarySshCommand: 'ssh -q postgres@pg1 -p 22' } },
+    { archiver: true },
+  );
+  it('barman.d/replica1.conf', () => golden('standby/barman.d/replica1.conf', serverConf(s, true)));
+});
+
 describe('golden: rsync with compression gzip and reuse_backup copy', () => {
   const s = server('four', {}, { compression: 'gzip', reuseBackup: 'copy' });
   it('barman.d/four.conf', () => golden('rsync/barman.d/four.conf', serverConf(s, false)));
