@@ -544,7 +544,8 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       id: `first-backup:${s.backupName}`,
       kind: 'first_backup',
       tags: [...T, 'first-backup'],
-      probe: { sh: `grep -l '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info 2>/dev/null | wc -l` },
+      // backup.info is in base/<id>/ up to Barman 3.13.1, in meta/<id>-backup.info since 3.13.2.
+      probe: { sh: `grep -ls '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info ${shellQuote(b.home)}/${name}/meta/*-backup.info | wc -l` },
       needed: (f) => Number(f.sh.trim() || '0') === 0,
       summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost}${s.standby ? `, a standby of ${s.standby.primaryHost}` : ''})`,
       details: [
@@ -565,8 +566,8 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
         // A backup can end FAILED with exit status 0 (e.g. a WAL it needs is missing).
         `n=0; while [ $n -lt ${want} ]; do`,
         `  ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1`,
-        `  info=$(ls -d ${shellQuote(b.home)}/${name}/base/*/ | tail -n 1)backup.info`,
-        `  if ! grep -q '^status=DONE' "$info"; then echo "backup $(basename "$(dirname "$info")") of ${s.backupName} ended $(sed -n 's/^status=//p' "$info"): $(sed -n 's/^error=//p' "$info")" >&2; exit 1; fi`,
+        `  st=$(${barman(`show-backup ${name} latest`)} 2>&1)`,
+        `  if ! printf '%s\n' "$st" | grep -Eq '^ *Status *: *DONE'; then printf 'the backup of ${s.backupName} did not end DONE:\n%s\n' "$(printf '%s\n' "$st" | grep -E '^ *(Backup|Status|Error) ')" >&2; exit 1; fi`,
         '  n=$((n+1))',
         'done',
       ].join('\n'),

@@ -64,7 +64,8 @@ export function resolveTopology(cluster: { hosts: readonly HostSpec[] }, issues:
     if (!h.roles.includes('replica') || h.backup.length === 0) continue;
     // Barman switches WAL on the primary to finish a backup of a replica.
     if (upstreamOf(h) === undefined) {
-      issues.add(`replica ${h.name} has backup: set but no upstream:`, { ...upstreamWhere(h), hint: 'name the instance it streams from (upstream: <primary>)' });
+      const backup = h.vars['backup'];
+      issues.add(`replica ${h.name} has backup: set but no upstream:`, { key: backup?.key, pos: backup?.pos ?? h.pos, hint: 'name the instance it streams from (upstream: <primary>)' });
     } else if (cur !== h && cur.roles.includes('replica') && !bad.has(cur.name)) {
       issues.add(`replica ${h.name} is backed up, but the top of its upstream: chain, ${cur.name}, is a replica too`, { ...upstreamWhere(cur), hint: `give ${cur.name} an upstream:, or make it the primary` });
     }

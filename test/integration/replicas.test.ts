@@ -12,38 +12,9 @@ import { cli, startLab, type Lab } from '../support/lab.js';
 import { restoreAndQuery } from '../support/restore.js';
 
 const PRIMARY = 'pg1';
-const REPLICA = 'pg2';
-/** The replica's physical slot on the primary. */
-const REPLICA_SLOT = 'lab_pg2';
-const PG = 15;
-const BIN = `/usr/lib/postgresql/${PG}/bin`;
-const DATA = `/var/lib/postgresql/${PG}/main`;
-const LOG = `/var/log/postgresql/postgresql-${PG}-main.log`;
-
-/** Until the lab makes replicas itself: turn pg2 into a streaming replica of pg1 through a slot. */
-async function makeReplica(lab: Lab): Promise<void> {
-  const primaryIp = lab.host(PRIMARY).ip;
-  const p = await lab.exec(
-    PRIMARY,
-    [
-      `echo "listen_addresses = '*'" > /etc/postgresql/${PG}/main/conf.d/00-lab-replication.conf`,
-      `echo 'host replication replication ${lab.subnet} scram-sha-256' >> /etc/postgresql/${PG}/main/pg_hba.conf`,
-      `pg_ctlcluster ${PG} main restart`,
-      `runuser -u postgres -- psql -Xqc "create role replication login replication password 'lab'"`,
-    ].join(' && '),
-  );
-  if (p.code !== 0) throw new Error(p.stderr);
-  const r = await lab.exec(
-    REPLICA,
-    [
-      `pg_ctlcluster ${PG} main stop`,
-      `rm -rf ${DATA}`,
-      `runuser -u postgres -- env PGPASSWORD=lab ${BIN}/pg_basebackup -h ${primaryIp} -U replication -D ${DATA} -X stream -R -c fast -C -S ${REPLICA_SLOT}`,
-      `pg_ctlcluster ${PG} main start`,
-    ].join(' && '),
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-}
+const REPLICA = 'replica1';
+/** The replica's physical slot on the primary (docker/lab makes it with the replica). */
+const REPLICA_SLOT = 'lab_replica1';
 
 function config(lab: Lab): string {
   const ip = (n: string): string => lab.host(n).ip;
@@ -51,7 +22,7 @@ function config(lab: Lab): string {
 cluster_name: ${lab.name}
 ssh_key_file: id_lab
 cluster_vars:
-  postgres_version: ${PG}
+  postgres_version: ${lab.pg.version}
   barman_minimum_redundancy: 1
 instances:
 - Name: ${PRIMARY}
@@ -94,19 +65,16 @@ async function deploy(lab: Lab): Promise<{ code: number; doc: DeployDoc; stderr:
   return { code: r.code, doc, stderr: r.stderr };
 }
 
-const sql = (lab: Lab, host: string, query: string): Promise<string> =>
-  lab.exec(host, `runuser -u postgres -- psql -XAtqc ${JSON.stringify(query)}`).then((r) => {
-    if (r.code !== 0) throw new Error(`${host}: ${query}: ${r.stderr}`);
-    return r.stdout.trim();
-  });
+const sql = (lab: Lab, host: string, query: string): Promise<string> => lab.psql(host, query).then((out) => out.trim());
 
 const asBarman = (lab: Lab, cmd: string): ReturnType<Lab['exec']> => lab.exec('barman1', `runuser -u barman -- ${cmd}`);
 
-describe('replicas and WAL archiving on a real lab', () => {
+describe.each(['bookworm', 'trixie'] as const)('replicas and WAL archiving on a real lab (%s)', (os) => {
   let lab: Lab;
+  // Debian's layout: the server log is where pg_ctlcluster writes it.
+  const log = (): string => `/var/log/postgresql/postgresql-${lab.pg.version}-main.log`;
   beforeAll(async () => {
-    lab = await startLab({ postgres: 2, barman: 1 });
-    await makeReplica(lab);
+    lab = await startLab({ postgres: 1, replicas: 1, barman: 1, os, layout: 'debian' });
     await lab.writeConfig(config(lab));
   });
   afterAll(async () => {
@@ -220,9 +188,9 @@ describe('replicas and WAL archiving on a real lab', () => {
   });
 
   it("the replica replays WAL from Barman after its slot was dropped and the WAL recycled", async () => {
-    const stopped = await lab.exec(REPLICA, `pg_ctlcluster ${PG} main stop -m fast`);
+    const stopped = await lab.exec(REPLICA, `pg_ctlcluster ${lab.pg.version} main stop -m fast`);
     expect(stopped.code, stopped.stderr).toBe(0);
-    const needed = await lab.exec(REPLICA, `${BIN}/pg_controldata ${DATA} | sed -n "s/^Latest checkpoint's REDO WAL file: *//p"`);
+    const needed = await lab.exec(REPLICA, `${lab.pg.binDir}/pg_controldata ${lab.pg.dataDir} | sed -n "s/^Latest checkpoint's REDO WAL file: *//p"`);
     const first = needed.stdout.trim();
     expect(first).toMatch(/^[0-9A-F]{24}$/);
     await sql(lab, PRIMARY, `select pg_drop_replication_slot('${REPLICA_SLOT}')`);
@@ -236,10 +204,10 @@ describe('replicas and WAL archiving on a real lab', () => {
     }
     const archived = await asBarman(lab, `barman switch-wal --archive --archive-timeout 120 ${PRIMARY}`);
     expect(archived.code, archived.stdout + archived.stderr).toBe(0);
-    const onPrimary = (await lab.exec(PRIMARY, `ls ${DATA}/pg_wal/`)).stdout.split('\n');
+    const onPrimary = (await lab.exec(PRIMARY, `ls ${lab.pg.dataDir}/pg_wal/`)).stdout.split('\n');
     expect(onPrimary).not.toContain(first);
-    const logStart = Number((await lab.exec(REPLICA, `wc -c < ${LOG}`)).stdout.trim());
-    const started = await lab.exec(REPLICA, `pg_ctlcluster ${PG} main start`);
+    const logStart = Number((await lab.exec(REPLICA, `wc -c < ${log()}`)).stdout.trim());
+    const started = await lab.exec(REPLICA, `pg_ctlcluster ${lab.pg.version} main start`);
     expect(started.code, started.stderr).toBe(0);
     let got = '';
     for (let i = 0; i < 120 && got !== marker; i++) {
@@ -247,7 +215,7 @@ describe('replicas and WAL archiving on a real lab', () => {
       if (got !== marker) await new Promise((res) => setTimeout(res, 500));
     }
     expect(got).toBe(marker);
-    const log = (await lab.exec(REPLICA, `tail -c +${logStart + 1} ${LOG}`)).stdout;
-    expect(log).toContain(`restored log file "${first}" from archive`);
+    const replayed = (await lab.exec(REPLICA, `tail -c +${logStart + 1} ${log()}`)).stdout;
+    expect(replayed).toContain(`restored log file "${first}" from archive`);
   });
 });
