@@ -577,8 +577,9 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
     }),
   ]
     .filter(() => pg !== undefined)
-    // Barman reaches the server over the network: not before a pending restart there (deploy --no-restart).
-    .map((r) => Object.assign(r, { waitsFor: [{ host: s.pgHost, id: RESTART }] }));
+    // Barman reaches the server over the network: not before a pending restart there (deploy --no-restart),
+    // nor, for a standby, on its primary (primary_conninfo, the WAL switch).
+    .map((r) => Object.assign(r, { waitsFor: [s.pgHost, ...(s.standby ? [s.standby.primaryHost] : [])].map((host) => ({ host, id: RESTART })) }));
 }
 
 /** What a .pgpass line of ours is about, for its marker comment. */

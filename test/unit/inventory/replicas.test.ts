@@ -245,6 +245,11 @@ describe('the play for a primary, a backed-up replica and a replica that is not'
     expect(change?.summary).toBe('take the first 3 backups of pg2 (from pg2, a standby of pg1)');
     expect(change?.sh).toContain("ssh -q postgres@pg1 -p 22 -o BatchMode=yes '/usr/lib/postgresql/15/bin/psql");
     expect(change?.sh).toContain('pg_last_wal_replay_lsn()');
+    // deploy --no-restart: a standby's bring-up waits for restarts on it and on its primary.
+    expect(first?.waitsFor).toEqual([
+      { host: 'pg2', id: 'handler:postgres-restart' },
+      { host: 'pg1', id: 'handler:postgres-restart' },
+    ]);
   });
 });
 
