@@ -50,12 +50,12 @@ instances:
 
 interface DeployDoc {
   recap: Array<{ host: string; changed: number; failed: number }>;
-  changes: Array<{ host: string; resource: string; status: string }>;
+  changes: Array<{ host: string; resource: string; status: string; reason?: string }>;
   hosts: Array<{ host: string; connections: number; execs: number }>;
 }
 
-async function deploy(lab: Lab): Promise<{ code: number; doc: DeployDoc; stderr: string }> {
-  const r = await cli(['deploy', lab.dir, '--json'], { timeoutMs: 900_000 });
+async function deploy(lab: Lab, extra: string[] = []): Promise<{ code: number; doc: DeployDoc; stderr: string }> {
+  const r = await cli(['deploy', lab.dir, '--json', ...extra], { timeoutMs: 900_000 });
   let doc: DeployDoc = { recap: [], changes: [], hosts: [] };
   try {
     doc = JSON.parse(r.stdout) as DeployDoc;
@@ -92,7 +92,13 @@ describe.each(['bookworm', 'trixie'] as const)('replicas and WAL archiving on a 
     expect(r.stderr).toMatch(/; 2 PostgreSQL restarts/);
   });
 
-  it('first deploy: both servers pass barman check, with the archiver and standby checks', async () => {
+  it('deploy --no-restart leaves the restarts and the Barman steps that need them pending; then a deploy makes them and both servers pass barman check', async () => {
+    const deferred = await deploy(lab, ['--no-restart']);
+    expect(deferred.code, deferred.stderr).toBe(0);
+    const pending = deferred.doc.changes.filter((c) => c.status === 'deferred');
+    expect(pending.filter((c) => c.resource === 'handler:postgres-restart').map((c) => c.host).sort()).toEqual([PRIMARY, REPLICA]);
+    expect(pending.filter((c) => c.host === 'barman1').map((c) => c.resource)).toEqual(expect.arrayContaining([`first-backup:${PRIMARY}`, `first-backup:${REPLICA}`]));
+    expect(deferred.doc.changes.filter((c) => c.status === 'failed')).toEqual([]);
     const r = await deploy(lab);
     expect(r.code, r.stderr).toBe(0);
     for (const s of [PRIMARY, REPLICA]) {

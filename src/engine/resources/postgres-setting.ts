@@ -30,7 +30,9 @@ export class PgSettingResource implements Resource {
   probe(): ProbeSpec {
     return {
       sh: fileProbe(this.spec.path),
-      sql: `SELECT json_build_object('value', setting, 'context', context) FROM pg_settings WHERE name = ${quoteLiteral(this.spec.name)}`,
+      // reset_val, not setting: the value from the configuration files, before a show hook
+      // rewrites it (archive_command reads "(disabled)" while archive_mode is off).
+      sql: `SELECT json_build_object('value', coalesce(reset_val, setting), 'context', context) FROM pg_settings WHERE name = ${quoteLiteral(this.spec.name)}`,
     };
   }
 
