@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPlay } from '../src/engine/runner.js';
+import { SshConnector } from '../src/transport/connection.js';
 import { thirtyResources } from './thirty-resources.js';
 
 interface LabJson {
@@ -21,17 +22,19 @@ const result = await runPlay(
   {
     name: 'bench',
     phases: ['one'],
-    hosts: hosts.map((h) => ({
-      name: h.name,
-      ssh: { name: h.name, address: h.ip, port: 22, user: 'root', privateKeyFile: join(dir, 'id_lab') },
-      pg: { osUser: 'postgres', port: 5432 },
-    })),
+    hosts: hosts.map((h) => ({ name: h.name, pg: { osUser: 'postgres', port: 5432 } })),
     build: () => hosts.flatMap((h) => thirtyResources(h.ip, 'bench\n', 'bench-password-1').map((resource) => ({ host: h.name, phase: 0, resource }))),
   },
   {
     mode: 'apply',
     forks: 32,
-    connect: { knownHostsFiles: [join(dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 30_000 },
+    connector: (name) => {
+      const ip = hosts.find((h) => h.name === name)?.ip ?? '';
+      return new SshConnector(
+        { name, address: ip, port: 22, user: 'root', privateKeyFile: join(dir, 'id_lab') },
+        { knownHostsFiles: [join(dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 30_000 },
+      );
+    },
     selection: {},
     keepGoing: false,
     holder: 'bench',

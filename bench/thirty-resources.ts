@@ -1,7 +1,7 @@
 // A 30-resource play covering every engine resource type, used by the engine
 // integration test and the no-op benchmark.
 import type { Resource } from '../src/engine/resource.js';
-import { CommandResource, serviceRunning } from '../src/engine/resources/command.js';
+import { handler, serviceRunning } from '../src/engine/resources/command.js';
 import { DirectoryResource } from '../src/engine/resources/directory.js';
 import { FileResource } from '../src/engine/resources/file.js';
 import { LinesResource } from '../src/engine/resources/lines.js';
@@ -57,8 +57,8 @@ export function thirtyResources(ip: string, big: string, password: string): Reso
       restartHandler: 'handler:restart',
       tags: ['t'],
     }),
-    new CommandResource({ id: 'handler:reload', handler: true, tags: ['t'], probe: {}, needed: () => false, summary: 'reload', action: 'reload', run: 'pg_ctlcluster 15 main reload' }),
-    new CommandResource({ id: 'handler:restart', handler: true, tags: ['t'], probe: {}, needed: () => false, summary: 'restart', action: 'restart', run: 'pg_ctlcluster 15 main restart' }),
+    handler({ id: 'handler:reload', tags: ['t'], summary: 'reload', action: 'reload', run: 'pg_ctlcluster 15 main reload' }),
+    handler({ id: 'handler:restart', tags: ['t'], summary: 'restart', action: 'restart', run: 'pg_ctlcluster 15 main restart' }),
   ];
   for (let i = 0; rs.length < 30; i++) {
     rs.push(new FileResource({ path: `/srv/tpabtest/f${i}.conf`, content: `value = ${i}\n`, owner: 'tpabtest', group: 'tpabtest', mode: '0640', tags: ['t'] }));

@@ -1,5 +1,24 @@
-import type { ConfigIssue } from './config/types.js';
+// The errors every layer may raise, and the shape of a configuration problem they carry.
+// This module sits at the bottom: it imports nothing from the layers above it.
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** A position in a source file, 1-based, for error messages like config.yml:12:5. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One problem found in a cluster directory. */
+export interface ConfigIssue {
+  message: string;
+  /** The offending key path, e.g. `instances[2].vars.backup_name`. */
+  key?: string;
+  pos?: SourcePos;
+  /** A short excerpt of the file around pos, already formatted. */
+  frame?: string;
+  hint?: string;
+}
 
 /** An error that carries the exit code the CLI should end with. */
 export class ToolError extends Error {

@@ -2,8 +2,9 @@
 // streaming_barman in ~barman/.pgpass, and no copy in our cluster directory. Rotating
 // them would be a needless change to working backups: adopt them instead — but only
 // when they really authenticate, i.e. match the role's stored SCRAM verifier.
-import type { ClusterSpec } from '../../src/config/types.js';
-import { HostConnection, type ConnectOptions } from '../../src/transport/connection.js';
+import { ToolError } from '../../src/errors.js';
+import { ExitCode } from '../../src/exit-codes.js';
+import { openSession, type Connector, type ScriptResult, type Session } from '../../src/transport/connector.js';
 import { parsePgpassLine } from '../../src/postgres/pgpass.js';
 import { scramVerifierMatches } from '../../src/postgres/scram.js';
 import { quoteLiteral } from '../../src/postgres/sql.js';
@@ -18,10 +19,8 @@ export interface Adopted {
   from: string;
 }
 
-async function withConnection<T>(cluster: ClusterSpec, name: string, opts: ConnectOptions, fn: (c: HostConnection) => Promise<T>): Promise<T | undefined> {
-  const h = cluster.hosts.find((x) => x.name === name);
-  if (!h) return undefined;
-  const conn = await HostConnection.open({ name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile }, opts);
+async function withConnection<T>(connector: Connector, fn: (c: Session) => Promise<T>): Promise<T> {
+  const conn = await openSession(connector, { readOnly: true });
   try {
     return await fn(conn);
   } finally {
@@ -29,16 +28,24 @@ async function withConnection<T>(cluster: ClusterSpec, name: string, opts: Conne
   }
 }
 
-export async function adoptPasswords(cluster: ClusterSpec, model: BarmanModel, users: AdoptableUser[], opts: ConnectOptions): Promise<Adopted[]> {
+/** What a read printed; a read that failed stops the deploy (it must not pass for "nothing there"). */
+function checked(host: string, what: string, r: ScriptResult): string {
+  if (r.code === 0) return r.stdout;
+  const tail = r.stderr.trim().split('\n').slice(-6).join('\n');
+  throw new ToolError(`${host}: could not ${what} (exit ${r.code})${tail ? `: ${tail}` : ''}`, ExitCode.HostFailure, `nothing was changed; fix this on ${host} and re-run`);
+}
+
+export async function adoptPasswords(model: BarmanModel, users: AdoptableUser[], connectorOf: (host: string) => Connector): Promise<Adopted[]> {
   if (users.length === 0) return [];
   const pgHosts = new Set(model.postgresHosts.map((p) => p.name));
   const candidates = new Map<AdoptableUser, { password: string; from: string }>();
   for (const b of model.barmanHosts) {
-    const text = await withConnection(cluster, b.name, { ...opts, readOnly: true }, async (c) => {
-      const r = await c.runScript(`cat ${shellQuote(`${b.home}/.pgpass`)} 2>/dev/null || true\n`, { readOnly: true, label: 'read .pgpass' });
-      return r.stdout;
+    const text = await withConnection(connectorOf(b.name), async (c) => {
+      const f = shellQuote(`${b.home}/.pgpass`);
+      const r = await c.runScript(`if [ -e ${f} ]; then cat -- ${f}; fi\n`, { readOnly: true, label: 'read .pgpass' });
+      return checked(b.name, `read ${b.home}/.pgpass`, r);
     });
-    for (const line of (text ?? '').split('\n')) {
+    for (const line of text.split('\n')) {
       const e = parsePgpassLine(line);
       if (!e || !pgHosts.has(e.host)) continue;
       const user = e.user as AdoptableUser;
@@ -47,16 +54,16 @@ export async function adoptPasswords(cluster: ClusterSpec, model: BarmanModel, u
   }
   const primary = model.postgresHosts.find((p) => p.isPrimary);
   if (!primary || candidates.size === 0) return [];
-  const verifiers = await withConnection(cluster, primary.name, { ...opts, readOnly: true }, async (c) => {
+  const verifiers = await withConnection(connectorOf(primary.name), async (c) => {
     const names = [...candidates.keys()].map((u) => quoteLiteral(u)).join(', ');
     const r = await c.runScript(
-      `cd / && runuser -u ${shellQuote(primary.user)} -- psql -XAtq -p ${primary.port} -d postgres -F '|' <<'EOF'\nSELECT rolname, rolpassword FROM pg_authid WHERE rolname IN (${names});\nEOF\n`,
+      `cd / && runuser -u ${shellQuote(primary.user)} -- psql -XAtq -v ON_ERROR_STOP=1 -p ${primary.port} -d postgres -F '|' <<'EOF'\nSELECT rolname, rolpassword FROM pg_authid WHERE rolname IN (${names});\nEOF\n`,
       { readOnly: true, label: 'read role verifiers' },
     );
-    return r.stdout;
+    return checked(primary.name, 'read the role verifiers (psql)', r);
   });
   const adopted: Adopted[] = [];
-  for (const line of (verifiers ?? '').split('\n')) {
+  for (const line of verifiers.split('\n')) {
     const [user, verifier] = line.split('|') as [AdoptableUser, string | undefined];
     const cand = candidates.get(user);
     if (cand && verifier?.startsWith('SCRAM-SHA-256$') && scramVerifierMatches(verifier, cand.password)) {

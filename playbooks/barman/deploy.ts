@@ -5,10 +5,11 @@
 import type { ClusterSpec } from '../../src/config/types.js';
 import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
-import type { Change, Fact, Placed, ProbeSpec, Resource } from '../../src/engine/resource.js';
-import { parseFileState } from '../../src/engine/resources/file-state.js';
+import { parseCount, shProbe, sqlJsonProbe, type Probe } from '../../src/engine/probe.js';
+import type { Change, Placed, Resource } from '../../src/engine/resource.js';
+import { byteString, type FileState } from '../../src/engine/resources/file-state.js';
 import { ClaimCheckResource } from '../../src/engine/resources/claim.js';
-import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
+import { CommandResource, handler, serviceRunning } from '../../src/engine/resources/command.js';
 import { DirectoryResource } from '../../src/engine/resources/directory.js';
 import { FileResource, KNOWN_AFTER_APPLY, type MaybeKnown } from '../../src/engine/resources/file.js';
 import { LinesResource, type LineEntry } from '../../src/engine/resources/lines.js';
@@ -21,7 +22,7 @@ import { quoteLiteral } from '../../src/postgres/sql.js';
 import { shellQuote } from '../../src/util/shell.js';
 import { markerText } from '../../src/engine/ownership.js';
 import { SamePostgresMajorCheck } from './shared-checks.js';
-import { discoveryProbe, parseDiscovery, type HostDiscovery } from './discovery.js';
+import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { NoteResource } from './note.js';
 import { standbyRestartpointScript } from './standby.js';
 import { barmanRoleGrants } from './grants.js';
@@ -58,16 +59,15 @@ function marker(cluster: string, claim?: string): string {
 /** The CLI flag that lets a cluster rewrite a shared /etc/barman.conf set by another. */
 export const OVERRIDE_GLOBAL = 'global-config';
 
-export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: BarmanKeys, secrets: BarmanSecrets): Play {
-  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
+export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: BarmanKeys, secrets: BarmanSecrets): Play<HostDiscovery> {
+  const inInventory = new Set(cluster.hosts.map((h) => h.name));
   const pgByName = new Map(model.postgresHosts.map((p) => [p.name, p]));
   const targets: HostTarget[] = [];
   // One target per host: a Barman host that is also a PostgreSQL instance (TPA's M1
   // puts barman and the witness together) gets PostgreSQL access as well.
   for (const name of [...model.barmanHosts.map((b) => b.name), ...model.postgresHosts.map((p) => p.name)]) {
-    const h = hostsByName.get(name);
-    if (!h || targets.some((t) => t.name === name)) continue;
-    const target: HostTarget = { name, ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile } };
+    if (!inInventory.has(name) || targets.some((t) => t.name === name)) continue;
+    const target: HostTarget = { name };
     const p = pgByName.get(name);
     if (p) target.pg = { osUser: p.user, port: p.port };
     targets.push(target);
@@ -80,11 +80,8 @@ export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: Barma
       const pg = pgByName.get(host);
       return discoveryProbe(Boolean(pg), pg?.user ?? 'postgres');
     },
-    build: (discovered) => {
-      const disc = new Map<string, HostDiscovery>();
-      for (const [h, out] of discovered) disc.set(h, parseDiscovery(out));
-      return buildResources(cluster, model, keys, secrets, disc);
-    },
+    placeholder: () => placeholderDiscovery(),
+    build: (discovered) => buildResources(cluster, model, keys, secrets, discovered),
   };
 }
 
@@ -247,7 +244,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
         path: `/etc/barman.d/${s.backupName}.conf`,
         // A new server is written inactive; bring-up activates it once its slot, roles
         // and keys are in place. An active server stays active.
-        content: (cur) => serverConf(s, Boolean(cur.exists && ACTIVE_RE.test(cur.content ?? '')), header, b.global),
+        content: (cur) => serverConf(s, cur.exists && ACTIVE_RE.test(byteString(cur.content)), header, b.global),
         owner: b.user,
         group: b.group,
         mode: '0600',
@@ -348,8 +345,8 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
   if (!serverAccess && settings.length === 0) return rs;
   const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
   rs.push(
-    new CommandResource({ id: RELOAD, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
-    new CommandResource({ id: RESTART, kind: 'handler', handler: true, tags: T, probe: {}, needed: () => false, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
+    handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
+    handler({ id: RESTART, tags: T, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
   );
   return rs;
 }
@@ -455,7 +452,7 @@ const ACTIVE_RE = /^\s*active\s*=\s*true\s*$/m;
  * active server is the configure phase's business, so this only acts on inactive or
  * missing files — and the plan shows each change once.
  */
-class ActivateServerResource implements Resource {
+class ActivateServerResource implements Resource<FileState> {
   readonly kind = 'barman_activate';
   readonly id: string;
   readonly tags: readonly string[];
@@ -466,13 +463,12 @@ class ActivateServerResource implements Resource {
     this.id = file.id;
     this.tags = file.tags;
   }
-  probe(): ProbeSpec {
+  probe(): Probe<FileState> {
     return this.file.probe();
   }
-  plan(fact: Fact): Change | null {
-    const state = parseFileState(fact.sh);
-    if (state.exists && ACTIVE_RE.test(state.content ?? '')) return null;
-    const change = this.file.plan(fact);
+  plan(state: FileState): Change | null {
+    if (state.exists && ACTIVE_RE.test(byteString(state.content))) return null;
+    const change = this.file.plan(state);
     return change ? { ...change, action: 'update', summary: `activate Barman server ${this.server} (active = true)`, diff: undefined } : null;
   }
 }
@@ -516,12 +512,12 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       tags: T,
       // Read on the backed-up host: is our slot there and in use by receive-wal?
       probeHost: s.pgHost,
-      probe: { sql: `SELECT json_build_object('exists', count(*) > 0, 'active', coalesce(bool_or(active), false)) FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(s.slotName)}` },
-      needed: (f) => {
-        if (f.sql === null) return true;
-        const st = JSON.parse(f.sql.trim() || '{}') as { exists?: boolean; active?: boolean };
-        return !(st.exists && st.active);
-      },
+      probe: sqlJsonProbe(
+        `replication slot ${s.slotName}`,
+        `SELECT json_build_object('exists', count(*) > 0, 'active', coalesce(bool_or(active), false)) FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(s.slotName)}`,
+        { exists: 'boolean', active: 'boolean' },
+      ),
+      needed: (st) => !(st?.exists && st.active),
       summary: `start WAL streaming for ${s.backupName}: replication slot ${s.slotName} on ${s.pgHost}, barman receive-wal`,
       details: [`barman receive-wal --create-slot ${s.backupName}`, 'barman cron', `wait (≤ 90 s) until receive-wal streams`],
       run: [
@@ -545,8 +541,12 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       kind: 'first_backup',
       tags: [...T, 'first-backup'],
       // backup.info is in base/<id>/ up to Barman 3.13.1, in meta/<id>-backup.info since 3.13.2.
-      probe: { sh: `grep -ls '^status=DONE' ${shellQuote(b.home)}/${name}/base/*/backup.info ${shellQuote(b.home)}/${name}/meta/*-backup.info | wc -l` },
-      needed: (f) => Number(f.sh.trim() || '0') === 0,
+      probe: shProbe(
+        `completed backups of ${s.backupName}`,
+        `n=0; for f in ${shellQuote(b.home)}/${name}/base/*/backup.info ${shellQuote(b.home)}/${name}/meta/*-backup.info; do [ -e "$f" ] || continue; if grep -q '^status=DONE' -- "$f"; then n=$((n+1)); fi; done; echo "$n"`,
+        parseCount,
+      ),
+      needed: (done) => done === 0,
       summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost}${s.standby ? `, a standby of ${s.standby.primaryHost}` : ''})`,
       details: [
         // With primary_conninfo, Barman switches WAL on the primary (a standby cannot).

@@ -9,14 +9,15 @@
 import type { ClusterSpec } from '../../src/config/types.js';
 import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
+import { oneWord, shProbe } from '../../src/engine/probe.js';
 import type { Placed, Resource } from '../../src/engine/resource.js';
 import { markerText } from '../../src/engine/ownership.js';
-import { CommandResource } from '../../src/engine/resources/command.js';
+import { CommandResource, handler } from '../../src/engine/resources/command.js';
 import { FileRemovalResource } from '../../src/engine/resources/file-removal.js';
 import { LineRemovalResource } from '../../src/engine/resources/lines.js';
 import { PgSlotAbsentResource } from '../../src/engine/resources/postgres-slot.js';
 import { shellQuote } from '../../src/util/shell.js';
-import { discoveryProbe, parseDiscovery } from './discovery.js';
+import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { pgpassClaim } from './deploy.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 
@@ -30,22 +31,17 @@ export function detachTargets(model: BarmanModel, only?: string): BarmanHostSpec
   return only === undefined ? model.barmanHosts : model.barmanHosts.filter((b) => b.name === only);
 }
 
-export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: KeyPair | undefined, only?: string): Play {
+export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: KeyPair | undefined, only?: string): Play<HostDiscovery> {
   const owner = cluster.name;
   const detached = detachTargets(model, only);
   const detachedNames = new Set(detached.map((b) => b.name));
   const affectedPg = model.postgresHosts.filter((p) => detached.some((b) => b.servers.some((s) => s.pgHost === p.name)));
-  const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const inInventory = new Set(cluster.hosts.map((h) => h.name));
   const targets: HostTarget[] = [];
   for (const name of [...detached.map((b) => b.name), ...affectedPg.map((p) => p.name)]) {
-    const h = hostsByName.get(name);
     const pg = affectedPg.find((p) => p.name === name);
-    if (!h || targets.some((t) => t.name === name)) continue;
-    targets.push({
-      name,
-      ssh: { name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile },
-      pg: pg ? { osUser: pg.user, port: pg.port } : undefined,
-    });
+    if (!inInventory.has(name) || targets.some((t) => t.name === name)) continue;
+    targets.push({ name, pg: pg ? { osUser: pg.user, port: pg.port } : undefined });
   }
   return {
     name: 'barman-detach',
@@ -55,11 +51,13 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
       const pg = affectedPg.find((p) => p.name === host);
       return pg ? discoveryProbe(true, pg.user) : undefined;
     },
+    placeholder: () => placeholderDiscovery(),
     build: (discovered) => {
       const placed: Placed[] = [];
       for (const b of detached) for (const r of barmanSide(owner, b)) placed.push({ host: b.name, phase: ON_BARMAN, resource: r });
       for (const p of affectedPg) {
-        const home = parseDiscovery(discovered.get(p.name) ?? '').postgresHome ?? '/var/lib/postgresql';
+        // Without its discovery (it failed: a host error) the host is not planned at all.
+        const home = discovered.get(p.name)?.postgresHome ?? '/var/lib/postgresql';
         for (const r of postgresSide(owner, p, detached, detachedNames, home, barmanKey)) placed.push({ host: p.name, phase: ON_POSTGRES, resource: r });
       }
       return placed;
@@ -106,8 +104,12 @@ function barmanSide(owner: string, b: BarmanHostSpec): Resource[] {
         kind: 'wal_streaming',
         tags: T,
         // Only for a server that is still ours and configured: Barman needs the config to stop it.
-        probe: { sh: `grep -qF ${shellQuote(markerText(owner, `server=${s.backupName}`))} ${shellQuote(conf)} 2>/dev/null && echo ours` },
-        needed: (f) => f.sh.trim() === 'ours',
+        probe: shProbe(
+          `owner of ${conf}`,
+          `if [ ! -e ${shellQuote(conf)} ]; then echo absent; elif grep -qF -- ${shellQuote(markerText(owner, `server=${s.backupName}`))} ${shellQuote(conf)}; then echo ours; else _rc=$?; [ "$_rc" -eq 1 ] || exit "$_rc"; echo other; fi`,
+          (out) => oneWord(out, ['absent', 'ours', 'other'] as const),
+        ),
+        needed: (owned) => owned === 'ours',
         summary: `stop WAL streaming (barman receive-wal) for ${s.backupName}`,
         details: [`barman receive-wal --stop ${s.backupName}`],
         run: stopReceiveWal(b, s.backupName),
@@ -176,20 +178,6 @@ function postgresSide(
       }),
     );
   }
-  {
-    rs.push(
-      new CommandResource({
-        id: RELOAD,
-        kind: 'handler',
-        handler: true,
-        tags: T,
-        probe: {},
-        needed: () => false,
-        summary: 'reload PostgreSQL',
-        action: 'reload',
-        run: `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)} reload`,
-      }),
-    );
-  }
+  rs.push(handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)} reload` }));
   return rs;
 }

@@ -1,7 +1,8 @@
 // A plan note about a host: something tpa-barman deliberately leaves to the user.
-import type { ProbeSpec, Resource } from '../../src/engine/resource.js';
+import { NO_PROBE, type Probe } from '../../src/engine/probe.js';
+import type { Resource } from '../../src/engine/resource.js';
 
-export class NoteResource implements Resource {
+export class NoteResource implements Resource<undefined> {
   readonly kind = 'note';
   readonly id: string;
   constructor(
@@ -11,8 +12,8 @@ export class NoteResource implements Resource {
   ) {
     this.id = `note:${id}`;
   }
-  probe(): ProbeSpec {
-    return {};
+  probe(): Probe<undefined> {
+    return NO_PROBE;
   }
   plan(): null {
     return null;

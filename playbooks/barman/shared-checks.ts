@@ -1,8 +1,9 @@
 // Checks that only a shared Barman server needs: things one cluster cannot change there
 // without breaking the others' backups, and that no flag may override.
 import { contentOwner, type Conflict } from '../../src/engine/ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../../src/engine/resource.js';
-import { fileProbe, parseFileState } from '../../src/engine/resources/file-state.js';
+import type { Probe } from '../../src/engine/probe.js';
+import type { Change, Resource } from '../../src/engine/resource.js';
+import { byteString, fileProbe, type FileState } from '../../src/engine/resources/file-state.js';
 import type { BarmanHostSpec } from './model.js';
 
 const PATH_PREFIX_RE = /^\s*path_prefix\s*=\s*(.*?)\s*$/m;
@@ -11,7 +12,7 @@ const PATH_PREFIX_RE = /^\s*path_prefix\s*=\s*(.*?)\s*$/m;
  * Barman runs one set of PostgreSQL client binaries (path_prefix) for every server on
  * the host: a cluster of another major version must use another Barman server.
  */
-export class SamePostgresMajorCheck implements Resource {
+export class SamePostgresMajorCheck implements Resource<FileState> {
   readonly kind = 'claim';
   readonly id = 'claim:postgres-major';
   readonly tags: readonly string[];
@@ -23,15 +24,15 @@ export class SamePostgresMajorCheck implements Resource {
     this.tags = tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe('/etc/barman.conf') };
+  probe(): Probe<FileState> {
+    return fileProbe('/etc/barman.conf');
   }
 
-  conflicts(fact: Fact): Conflict[] {
-    const state = parseFileState(fact.sh);
-    const setBy = state.exists ? contentOwner(state.content) : undefined;
+  conflicts(state: FileState): Conflict[] {
+    const text = byteString(state.content);
+    const setBy = state.exists ? contentOwner(text) : undefined;
     if (setBy === undefined || setBy === this.owner) return [];
-    const theirs = PATH_PREFIX_RE.exec(state.content ?? '')?.[1];
+    const theirs = PATH_PREFIX_RE.exec(text)?.[1];
     const ours = this.host.global.pathPrefix;
     if (theirs === undefined || theirs === ours) return [];
     const major = /postgresql\/(\d+)\//.exec(theirs)?.[1];

@@ -3,9 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import type { ClusterSpec } from '../../src/config/types.js';
-import { parseCheckOutput, type CheckReport } from '../../src/commands/checks.js';
-import { HostConnection, type ConnectOptions } from '../../src/transport/connection.js';
+import { parseCheckOutput, type CheckReport } from '../../src/util/check-report.js';
+import { openSession, type Connector, type Session } from '../../src/transport/connector.js';
 import { shellQuote } from '../../src/util/shell.js';
 import type { BarmanModel } from './model.js';
 
@@ -25,16 +24,14 @@ export interface VerifyScope {
   diagnose?: boolean;
 }
 
-export async function verifyBarman(cluster: ClusterSpec, model: BarmanModel, opts: ConnectOptions, outDir: string, forks: number, scope: VerifyScope = {}): Promise<HostVerdict[]> {
+export async function verifyBarman(model: BarmanModel, connectorOf: (host: string) => Connector, outDir: string, forks: number, scope: VerifyScope = {}): Promise<HostVerdict[]> {
   const limit = pLimit(forks);
   return Promise.all(
     model.barmanHosts.filter((b) => !scope.hosts || scope.hosts.has(b.name)).map((b) =>
       limit(async (): Promise<HostVerdict> => {
-        const h = cluster.hosts.find((x) => x.name === b.name);
-        if (!h) return { host: b.name, reachable: false, servers: [], error: 'not in the inventory' };
-        let conn: HostConnection | undefined;
+        let conn: Session | undefined;
         try {
-          conn = await HostConnection.open({ name: h.name, address: h.connectAddress, port: h.ssh.port, user: h.ssh.user, privateKeyFile: cluster.sshKeyFile }, { ...opts, readOnly: true });
+          conn = await openSession(connectorOf(b.name), { readOnly: true });
           const u = shellQuote(b.user);
           const check = scope.check === false ? undefined : await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman check all 2>&1\n`, { readOnly: true, label: 'barman check all', timeoutMs: 300_000 });
           const diag = scope.diagnose === false ? undefined : await conn.runScript(`cd / && runuser -u ${u} -- /usr/bin/barman diagnose 2>&1\n`, { readOnly: true, label: 'barman diagnose', timeoutMs: 300_000 });

@@ -1,8 +1,10 @@
 // Options shared by every command that talks to hosts.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ClusterSpec, HostSpec } from '../config/types.js';
-import type { ConnectOptions, SshTarget } from '../transport/connection.js';
+import type { ClusterSpec } from '../config/types.js';
+import type { ConnectOptions } from '../transport/connection.js';
+import type { Connector } from '../transport/connector.js';
+import { clusterConnectors } from '../transport/reach.js';
 
 export interface ConnectionFlags {
   forks?: number;
@@ -10,11 +12,7 @@ export interface ConnectionFlags {
   connectTimeout?: number;
 }
 
-export function sshTarget(cluster: ClusterSpec, host: HostSpec): SshTarget {
-  return { name: host.name, address: host.connectAddress, port: host.ssh.port, user: host.ssh.user, privateKeyFile: cluster.sshKeyFile };
-}
-
-export function connectOptions(cluster: ClusterSpec, flags: ConnectionFlags): Omit<ConnectOptions, 'readOnly'> {
+export function connectOptions(cluster: ClusterSpec, flags: ConnectionFlags): ConnectOptions {
   return {
     // Cluster-local file first (new keys are appended there), then the user's own.
     knownHostsFiles: [cluster.knownHostsFile, join(homedir(), '.ssh', 'known_hosts')],
@@ -25,4 +23,9 @@ export function connectOptions(cluster: ClusterSpec, flags: ConnectionFlags): Om
 
 export function defaultForks(hosts: number, flags: ConnectionFlags): number {
   return flags.forks ?? Math.min(Math.max(hosts, 1), 32);
+}
+
+/** How to reach each host of the cluster, by inventory name (the connector seam). */
+export function connectors(cluster: ClusterSpec, flags: ConnectionFlags): (host: string) => Connector {
+  return clusterConnectors(cluster, connectOptions(cluster, flags));
 }

@@ -6,7 +6,7 @@ import { ensureSecretsIgnored } from '../controller/gitignore.js';
 import { ensureSecret, readSecret, storeSecret } from '../controller/secrets.js';
 import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt.js';
 import { ConfigError } from '../errors.js';
-import { connectOptions } from './common.js';
+import { connectors } from './common.js';
 import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
 import { checkPlaySelection, runList, type ListFlags } from './list.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
@@ -48,7 +48,7 @@ async function controllerState(
   const missing = (['barman', 'streaming_barman'] as AdoptableUser[]).filter((u) => secrets[u] === undefined);
   if (missing.length > 0) {
     // Keep the passwords that already work (a cluster deployed by TPA or by hand).
-    for (const a of await adoptPasswords(cluster, model, missing, { ...connectOptions(cluster, flags), readOnly: true })) {
+    for (const a of await adoptPasswords(model, missing, connectors(cluster, flags))) {
       secrets[a.user] = a.password;
       say(`adopted the existing ${a.user} password from ${a.from} (it matches the role's verifier)`);
       if (apply) await storeSecret(cluster.dir, a.user, a.password);

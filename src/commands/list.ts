@@ -33,16 +33,20 @@ export interface ListedHost {
 }
 
 /**
- * Discovery output of the Barman play that stands for "not known yet": one placeholder
- * host key and nothing else, so resources built from peers' host keys are listed too.
- * (Format: playbooks/barman/discovery.ts.)
+ * What the play's discovery stands for before anything was read (Play.placeholder), so
+ * resources built from discovered values (peers' host keys) are listed too.
  */
-export function placeholderDiscovery(play: Play): Map<string, string> {
-  return new Map(play.hosts.map((h) => [h.name, '@@hostkeys\nssh-ed25519 (known-at-run-time)\n@@end\n']));
+export function placeholderDiscovery<D>(play: Play<D>): Map<string, D> {
+  const out = new Map<string, D>();
+  for (const h of play.hosts) {
+    const d = play.placeholder?.(h.name);
+    if (d !== undefined) out.set(h.name, d);
+  }
+  return out;
 }
 
 /** What --list-hosts / --list-tasks show, built without any connection. */
-export function listPlay(play: Play, selection: Selection, placeholder: ReadonlyMap<string, string>): ListedHost[] {
+export function listPlay<D>(play: Play<D>, selection: Selection, placeholder: ReadonlyMap<string, D>): ListedHost[] {
   const withPlaceholder = play.build(placeholder);
   const bare = new Set(play.build(new Map()).map((p) => `${p.host}\0${p.resource.id}`));
   const tasksOf = (host: string): ListedTask[] => {
@@ -63,12 +67,12 @@ export function listPlay(play: Play, selection: Selection, placeholder: Readonly
   return play.hosts.filter((h) => hostSelected(selection, h.name)).map((h) => ({ host: h.name, tasks: tasksOf(h.name) }));
 }
 
-export function formatHostList(cluster: string, play: Play, hosts: ListedHost[]): string {
+export function formatHostList<D>(cluster: string, play: Play<D>, hosts: ListedHost[]): string {
   const lines = [`play: ${play.name}  (cluster ${cluster})`, '', `  hosts (${hosts.length}):`, ...hosts.map((h) => `    ${h.host}`)];
   return `${lines.join('\n')}\n`;
 }
 
-export function formatTaskList(cluster: string, play: Play, hosts: ListedHost[]): string {
+export function formatTaskList<D>(cluster: string, play: Play<D>, hosts: ListedHost[]): string {
   const lines = [`play: ${play.name}  (cluster ${cluster})`];
   const width = Math.max(20, ...hosts.flatMap((h) => h.tasks.map((t) => t.id.length + (t.handler ? 10 : 0))));
   let unknown = false;
@@ -92,7 +96,7 @@ export function formatTaskList(cluster: string, play: Play, hosts: ListedHost[])
 }
 
 /** Every tag some task of the play carries, sorted. */
-export function playTags(play: Play, placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play)): string[] {
+export function playTags<D>(play: Play<D>, placeholder: ReadonlyMap<string, D> = placeholderDiscovery(play)): string[] {
   return [...new Set(play.build(placeholder).flatMap((p) => [...p.resource.tags]))].sort();
 }
 
@@ -100,7 +104,7 @@ export function playTags(play: Play, placeholder: ReadonlyMap<string, string> = 
  * --limit, --tags and --skip-tags must each select something, and together at least one
  * task (handlers aside): checked before any connection (exit 5).
  */
-export function checkPlaySelection(play: Play, selection: Selection, placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play)): void {
+export function checkPlaySelection<D>(play: Play<D>, selection: Selection, placeholder: ReadonlyMap<string, D> = placeholderDiscovery(play)): void {
   const hosts = play.hosts.map((h) => h.name);
   checkLimit(selection.limit, hosts);
   checkTags(selection, playTags(play, placeholder));
@@ -109,13 +113,13 @@ export function checkPlaySelection(play: Play, selection: Selection, placeholder
 }
 
 /** Print the listing (text, or JSON with --json) on `out`; never connects. */
-export function runList(
+export function runList<D>(
   command: string,
   cluster: string,
-  play: Play,
+  play: Play<D>,
   flags: ListFlags,
   out: NodeJS.WritableStream,
-  placeholder: ReadonlyMap<string, string> = placeholderDiscovery(play),
+  placeholder: ReadonlyMap<string, D> = placeholderDiscovery(play),
 ): number {
   const selection = { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags };
   checkPlaySelection(play, selection, placeholder);

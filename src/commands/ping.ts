@@ -7,10 +7,10 @@ import { ExitCode } from '../exit-codes.js';
 import { ToolError } from '../errors.js';
 import { header, writeDocument } from '../report/json.js';
 import { checkLimit } from './selection-check.js';
-import { HostConnection } from '../transport/connection.js';
+import { openSession } from '../transport/connector.js';
 import { makeColors } from '../report/style.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
-import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from './common.js';
+import { connectOptions, connectors, defaultForks, type ConnectionFlags } from './common.js';
 
 export interface PingFlags extends ConnectionFlags {
   json?: boolean;
@@ -38,21 +38,22 @@ export async function runPing(dir: string, flags: PingFlags, out: NodeJS.Writabl
   checkLimit(flags.limit, cluster.hosts.map((h) => h.name));
   const hosts = cluster.hosts.filter((h) => hostSelected({ limit: flags.limit }, h.name));
   const limit = pLimit(defaultForks(hosts.length, flags));
-  const opts = { ...connectOptions(cluster, flags), readOnly: true };
+  const connectorOf = connectors(cluster, flags);
+  const opts = connectOptions(cluster, flags);
   const rows = await Promise.all(
     hosts.map((h) =>
       limit(async (): Promise<PingRow> => {
         const row: PingRow = { host: h.name, address: `${h.connectAddress}:${h.ssh.port}`, user: h.ssh.user, reachable: false, host_key: 'unknown', sudo: 'unknown', ms: 0 };
         const t0 = Date.now();
         try {
-          const conn = await HostConnection.open(sshTarget(cluster, h), opts);
+          const conn = await openSession(connectorOf(h.name), { readOnly: true });
           row.reachable = true;
           row.host_key = 'ok';
           try {
-            if (conn.isRoot) {
+            if (!conn.becomesRoot) {
               row.sudo = 'not needed';
             } else {
-              const r = await conn.exec('true', { readOnly: true, label: 'sudo -n true' });
+              const r = await conn.runScript('true\n', { readOnly: true, label: 'sudo -n true' });
               row.sudo = r.code === 0 ? 'ok' : 'failed';
               if (r.code !== 0) row.error = r.stderr.trim();
             }

@@ -13,7 +13,7 @@ import { createRunLog } from '../report/log.js';
 import { header, writeDocument } from '../report/json.js';
 import { createEvents, printDeferred, printPlan, printRecap, recap } from '../report/reporter.js';
 import { makeColors } from '../report/style.js';
-import { connectOptions, defaultForks, type ConnectionFlags } from './common.js';
+import { connectors, defaultForks, type ConnectionFlags } from './common.js';
 
 export interface PlayFlags extends ConnectionFlags {
   mode: 'apply' | 'plan';
@@ -43,7 +43,7 @@ export interface PlayCommandOptions {
   err: NodeJS.WritableStream;
 }
 
-export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: PlayFlags, o: PlayCommandOptions): Promise<number> {
+export async function runPlayCommand<D>(cluster: ClusterSpec, play: Play<D>, flags: PlayFlags, o: PlayCommandOptions): Promise<number> {
   const log = flags.mode === 'apply' ? createRunLog(cluster.dir, o.secrets) : undefined;
   const colors = makeColors(o.err, flags.color);
   const reporterOpts = { out: o.err, colors, verbosity: flags.verbose ?? 0, mode: flags.mode, diff: Boolean(flags.diff) };
@@ -55,7 +55,7 @@ export async function runPlayCommand(cluster: ClusterSpec, play: Play, flags: Pl
     result = await runPlay(play, {
       mode: flags.mode,
       forks: defaultForks(play.hosts.length, flags),
-      connect: connectOptions(cluster, flags),
+      connector: connectors(cluster, flags),
       selection: { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags },
       // A plan always reads every host it can reach (it changes nothing).
       keepGoing: flags.mode === 'plan' || Boolean(flags.keepGoing),

@@ -6,7 +6,7 @@ import { hostSelected } from '../engine/selection.js';
 import { ExitCode } from '../exit-codes.js';
 import { header, writeDocument } from '../report/json.js';
 import { makeColors } from '../report/style.js';
-import { connectOptions, defaultForks, type ConnectionFlags } from './common.js';
+import { connectors, defaultForks, type ConnectionFlags } from './common.js';
 import { checkNotEmpty, checkSelection } from './selection-check.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { verifyBarman } from '../../playbooks/barman/verify.js';
@@ -50,7 +50,7 @@ export async function runTest(dir: string, flags: TestFlags, out: NodeJS.Writabl
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = join(cluster.dir, 'test', stamp);
-  const verdicts = await verifyBarman(cluster, model, { ...connectOptions(cluster, flags), readOnly: true }, outDir, defaultForks(barmanHosts.length, flags), {
+  const verdicts = await verifyBarman(model, connectors(cluster, flags), outDir, defaultForks(barmanHosts.length, flags), {
     hosts: new Set(barmanHosts.map((b) => b.name)),
     check,
     diagnose,

@@ -1,12 +1,9 @@
 // The generic shape of a loaded TPA cluster directory. Nothing here knows about
 // Barman: playbooks read their own variables out of `vars`.
 
-/** A position in a source file, 1-based, for error messages like config.yml:12:5. */
-export interface SourcePos {
-  file: string;
-  line: number;
-  col: number;
-}
+// SourcePos and ConfigIssue live in src/errors.ts (the bottom layer, which ConfigError needs).
+import type { ConfigIssue, SourcePos } from '../errors.js';
+export type { ConfigIssue, SourcePos };
 
 /** Where a resolved variable's value came from (lowest to highest precedence). */
 export type VarSource =
@@ -146,15 +143,4 @@ export interface ConfigKeyUse {
   provisioningOnly: string[];
   /** Top-level settings for other parts of TPA (architecture, keyring...): not read. */
   notRead: string[];
-}
-
-/** One problem found in a cluster directory. */
-export interface ConfigIssue {
-  message: string;
-  /** The offending key path, e.g. `instances[2].vars.backup_name`. */
-  key?: string;
-  pos?: SourcePos;
-  /** A short excerpt of the file around pos, already formatted. */
-  frame?: string;
-  hint?: string;
 }

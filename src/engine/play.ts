@@ -1,29 +1,34 @@
 // What a playbook hands the runner: hosts to reach and resources placed in phases.
-import type { SshTarget } from '../transport/connection.js';
-import type { Change, Placed, ProbeSpec } from './resource.js';
+import type { Probe } from './probe.js';
+import type { Change, Placed } from './resource.js';
 import type { PgAccess } from './scripts.js';
 
 export interface HostTarget {
+  /** Inventory name; the runner asks RunOptions.connector how to reach it. */
   name: string;
-  ssh: SshTarget;
   /** Set on hosts whose resources (or probes) query PostgreSQL. */
   pg?: PgAccess;
 }
 
-export interface Play {
+/**
+ * A play whose discovery gives a value of type D per host. D is typed like any fact: the
+ * discovery probe's parse makes it, and a failed discovery is a host error.
+ */
+export interface Play<D = unknown> {
   name: string;
   hosts: HostTarget[];
   /** Phase names, index = phase number; a phase starts after the previous one ended everywhere. */
   phases: string[];
   /**
-   * Optional read-only discovery probe per host (host keys, versions, settings), run once
-   * before the resources are built, for desired state that depends on other hosts. What
-   * `build` gets for a host is the probe's shell output, then, when it has SQL, a line
-   * `@@sql` and the SQL's result (see discoveryText): the SQL shares the host's one psql.
+   * Optional read-only discovery probe per host (host keys, versions, settings), run
+   * before the resources are built, for desired state that depends on what hosts are.
+   * On a re-run it rides in the facts script (see RunOptions.discoveryCache).
    */
-  discover?: (host: string) => ProbeSpec | undefined;
-  /** Build the resources, given what discovery printed on each host. */
-  build: (discovered: ReadonlyMap<string, string>) => Placed[];
+  discover?(host: string): Probe<D> | undefined;
+  /** What a host's discovery stands for before anything was read (--list-tasks). */
+  placeholder?(host: string): D | undefined;
+  /** Build the resources, given each host's discovery (hosts whose discovery failed are missing). */
+  build(discovered: ReadonlyMap<string, D>): Placed[];
 }
 
 /** `deferred`: a change left for a later run (RunOptions.defer), with the reason why. */

@@ -1,23 +1,10 @@
 // The resource model. A resource describes desired state; it never talks to a host.
-// The engine gathers every resource's facts in one batched script per host, asks each
-// resource to plan (a pure function of desired state and facts), and runs the planned
-// snippets in one batched script per host.
+// The engine gathers every resource's facts in one batched script per host (see
+// probe.ts: each resource declares a typed Probe), asks each resource to plan (a pure
+// function of desired state and its typed fact), and runs the planned snippets in one
+// batched script per host.
 import type { Conflict } from './ownership.js';
-
-/** How to read a resource's current state. Both parts are optional. */
-export interface ProbeSpec {
-  /** POSIX sh run as root; its stdout (any bytes) is the fact. */
-  sh?: string;
-  /** A query returning one text value, run as the PostgreSQL superuser. */
-  sql?: string;
-}
-
-export interface Fact {
-  sh: string;
-  shCode: number;
-  /** null when PostgreSQL could not be queried. */
-  sql: string | null;
-}
+import type { Probe } from './probe.js';
 
 export type ChangeAction = 'create' | 'update' | 'remove' | 'run' | 'install' | 'start' | 'stop' | 'restart' | 'reload' | 'grant' | 'alter' | 'drop';
 
@@ -58,7 +45,12 @@ export interface PlanContext {
   planOnly: boolean;
 }
 
-export interface Resource {
+/**
+ * A resource whose fact is of type F. plan, notes and conflicts only ever see a fact its
+ * own probe produced; a probe that fails never reaches them (its host is in error).
+ * plan may throw (e.g. a file too large to edit): the resource is then reported failed.
+ */
+export interface Resource<F = unknown> {
   /** Unique on its host, e.g. `file:/etc/barman.conf`. */
   readonly id: string;
   /** Resource type, e.g. `file`, `package`, `pg_role`. */
@@ -74,15 +66,15 @@ export interface Resource {
    * deferred in a run (RunOptions.defer), this one is deferred too.
    */
   readonly waitsFor?: ReadonlyArray<{ host: string; id: string }>;
-  probe(): ProbeSpec;
-  plan(fact: Fact, ctx: PlanContext): Change | null;
+  probe(): Probe<F>;
+  plan(fact: F, ctx: PlanContext): Change | null;
   /** Things worth telling the user that we deliberately leave alone (never changes). */
-  notes?(fact: Fact): string[];
+  notes?(fact: F): string[];
   /**
    * What a change here would take from another owner (a shared host). The runner checks
    * every selected resource on every host before the first change, and refuses on any.
    */
-  conflicts?(fact: Fact): Conflict[];
+  conflicts?(fact: F): Conflict[];
 }
 
 /** A resource placed on a host in a phase of a play. */

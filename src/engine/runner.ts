@@ -1,20 +1,29 @@
 // Runs a play: connect to every host, gather all facts in one script per host, then
 // per phase plan (pure) and apply only what differs in one script per host, then
 // verify by re-reading. A no-op run costs one connection and one exec per host.
+//
+// Hosts are reached through RunOptions.connector (the connector seam,
+// src/transport/connector.ts). A probe that fails puts its host in error (see probe.ts):
+// that host is neither planned nor changed, the error names it, the probe and the
+// stderr tail, and the other hosts are still planned and reported (in a deploy they are
+// changed only with --keep-going, as after any failure).
 import pLimit from 'p-limit';
 import { ToolError, UnreachableError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
-import { HostConnection, type ConnectionCounters, type ConnectOptions } from '../transport/connection.js';
+import { openSession, type ConnectionCounters, type Connector, type Session } from '../transport/connector.js';
+import { failureMessages, planFacts, readFacts, type FactValue, type ProbeRequest } from './facts.js';
 import type { HostTarget, Play, ResourceResult } from './play.js';
 import type { Conflict } from './ownership.js';
-import type { Change, ChangeAction, Fact, Placed, ProbeSpec, Resource } from './resource.js';
+import type { Probe, ProbeOutput } from './probe.js';
+import type { Change, ChangeAction, Placed, Resource } from './resource.js';
 import { EXIT_LOCKED, EXIT_STALE, buildApplyScript, buildFactsScript, newNonce, parseApply, parseFacts, type ApplyItem } from './scripts.js';
 import { hostSelected, resourceSelected, type Selection } from './selection.js';
 
 export interface RunOptions {
   mode: 'apply' | 'plan';
   forks: number;
-  connect: Omit<ConnectOptions, 'readOnly'>;
+  /** How to reach each host of the play (ssh2 for real hosts; a local shell in unit tests). */
+  connector: (host: string) => Connector;
   selection: Selection;
   keepGoing: boolean;
   /** Names this run in the remote lock holder file. */
@@ -39,21 +48,29 @@ export interface RunOptions {
   discoveryCache?: DiscoveryCache;
 }
 
+/** Each host's raw discovery output (rawOutputText), as kept between runs. */
 export interface DiscoveryCache {
   load(): ReadonlyMap<string, string> | undefined;
-  /** Called with fresh outputs after a run that read them (never in plan mode's caller's way: it decides). */
   save(outputs: ReadonlyMap<string, string>): void;
 }
 
-/** What a play's build gets for a host's discovery: the shell output, then the SQL's under `@@sql`. */
-export function discoveryText(fact: Fact, probe: ProbeSpec): string {
-  if (probe.sql === undefined) return fact.sh;
-  const sh = fact.sh === '' || fact.sh.endsWith('\n') ? fact.sh : `${fact.sh}\n`;
-  return `${sh}@@sql\n${fact.sql ?? ''}\n`;
+/** A probe's raw output as one string (what the discovery cache keeps). */
+export function rawOutputText(out: ProbeOutput): string {
+  return JSON.stringify(out.sql === undefined ? { sh: out.stdout.toString('base64') } : { sh: out.stdout.toString('base64'), sql: out.sql });
 }
 
-/** Index of the discovery pseudo-probe in a host's facts script (never a resource index). */
-const DISCOVERY_PROBE = 999_999_999;
+/** The inverse of rawOutputText; undefined for text it did not write (an old cache). */
+export function rawOutputFromText(text: string): ProbeOutput | undefined {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc !== 'object' || doc === null) return undefined;
+    const { sh, sql } = doc as { sh?: unknown; sql?: unknown };
+    if (typeof sh !== 'string' || !(sql === undefined || sql === null || typeof sql === 'string')) return undefined;
+    return { stdout: Buffer.from(sh, 'base64'), sql };
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RunEvents {
   connected?(host: string, ms: number): void;
@@ -109,14 +126,29 @@ export interface RunResult {
 
 const STALE_RETRIES = 5;
 
-export async function runPlay(play: Play, opts: RunOptions): Promise<RunResult> {
+export async function runPlay<D>(play: Play<D>, opts: RunOptions): Promise<RunResult> {
   return new PlayRun(play, opts).run();
 }
 
-class PlayRun {
+/** Which fact a probe request is for: a resource (its index) or a host's discovery. */
+type FactKey = number | 'discovery';
+
+interface DiscoveryRound<D> {
+  probes: ReadonlyMap<string, Probe<D>>;
+  /** Filled per host whose discovery was read: its raw text and parsed value. */
+  outputs: Map<string, { raw: string; value: D }>;
+}
+
+class PlayRun<D> {
   private resources: Placed[] = [];
-  private readonly conns = new Map<string, HostConnection>();
-  private readonly facts = new Map<number, Fact>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly facts = new Map<number, FactValue>();
+  /** Hosts whose own facts (or discovery) could not be read: never planned nor changed. */
+  private readonly factsFailed = new Set<string>();
+  /** Hosts that could not be connected to: never planned; resources probed there are skipped. */
+  private readonly unreachableHosts = new Set<string>();
+  /** `host\0id` of every change deferred so far in this run (see RunOptions.defer). */
+  private readonly deferredIds = new Map<string, string>();
   private readonly results: ResourceResult[] = [];
   private readonly conflicts: HostConflict[] = [];
   private readonly notes = new Map<string, RunNote>();
@@ -125,15 +157,12 @@ class PlayRun {
   private readonly limit: ReturnType<typeof pLimit>;
   private failed = false;
   private unreachable = false;
-  /** Hosts that could not be connected to: never planned; resources probed there are skipped. */
-  private readonly unreachableHosts = new Set<string>();
-  /** `host\0id` of every change deferred so far in this run (see RunOptions.defer). */
-  private readonly deferredIds = new Map<string, string>();
   private locked = false;
   private anyChange = false;
+  private applied = false;
 
   constructor(
-    private readonly play: Play,
+    private readonly play: Play<D>,
     private readonly opts: RunOptions,
   ) {
     this.limit = pLimit(Math.max(1, opts.forks));
@@ -143,35 +172,19 @@ class PlayRun {
   async run(): Promise<RunResult> {
     try {
       await this.connectAll();
-      const reused = !this.stopForUnreachable() && (await this.timed('facts', () => this.gatherWithCachedDiscovery()));
-      if (!reused && !this.stopForUnreachable() && !this.failed) {
-        await this.timed('discover', () => this.discover());
-        if (!this.stopForUnreachable() && !this.failed) await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
-      }
-      if (!this.stopForUnreachable() && !this.failed) {
-        // Every host is checked before the first change anywhere: a refused run changes nothing.
-        if (!this.failed) this.findConflicts(this.resources.map((_, i) => i));
-        // A plan still shows what would change; an apply stops here.
-        for (let phase = 0; phase < this.play.phases.length && (this.opts.mode === 'plan' || this.conflicts.length === 0); phase++) {
-          if (this.opts.interrupted?.()) break;
-          if (this.failed && !this.opts.keepGoing) break;
-          this.opts.events?.phase?.(phase, this.play.phases[phase] ?? `phase ${phase}`);
-          const changedBefore = this.anyChange;
-          await this.runPhase(phase);
-          const later = this.indexesWhere((p) => p.phase > phase);
-          if (this.opts.mode === 'apply' && this.anyChange !== changedBefore && later.length > 0) {
-            await this.timed('refresh', () => this.gather(later));
-          }
+      if (!this.stopForUnreachable()) {
+        const reused = await this.timed('facts', () => this.gatherWithCachedDiscovery());
+        if (!reused) {
+          await this.timed('discover', () => this.discover());
+          await this.timed('facts', () => this.gather(this.resources.map((_, i) => i)));
         }
-        if (this.opts.mode === 'apply' && this.anyChange && !this.failed && !this.opts.interrupted?.()) {
-          await this.timed('verify', () => this.verify());
-        }
+        await this.runPhases();
       }
     } finally {
-      for (const [name, c] of this.conns) {
+      for (const [name, s] of this.sessions) {
         const rep = this.reports.get(name);
-        if (rep) rep.counters = { ...c.counters };
-        c.close();
+        if (rep) rep.counters = { ...s.counters };
+        s.close();
       }
       this.opts.events?.finished?.();
     }
@@ -184,6 +197,34 @@ class PlayRun {
       errors: this.errors,
       interrupted: this.opts.interrupted?.() ?? false,
     };
+  }
+
+  private async runPhases(): Promise<void> {
+    // Every host is checked before the first change anywhere: a refused run changes nothing.
+    this.findConflicts(this.resources.map((_, i) => i));
+    const apply = this.opts.mode === 'apply';
+    // A plan shows what would change everywhere; an apply stops at a conflict.
+    for (let phase = 0; phase < this.play.phases.length && (!apply || this.conflicts.length === 0); phase++) {
+      if (this.opts.interrupted?.()) break;
+      let hold = false;
+      if (apply && this.failed && !this.opts.keepGoing) {
+        // Stop everywhere (like TPA) — but when a host failed before anything was
+        // changed, still plan the others and report what was held back.
+        if (this.applied || phase > 0) break;
+        hold = true;
+      }
+      this.opts.events?.phase?.(phase, this.play.phases[phase] ?? `phase ${phase}`);
+      const changedBefore = this.anyChange;
+      await this.runPhase(phase, hold);
+      if (hold) break;
+      const later = this.indexesWhere((p) => p.phase > phase);
+      if (apply && this.anyChange !== changedBefore && later.length > 0) {
+        await this.timed('refresh', () => this.gather(later));
+      }
+    }
+    if (apply && this.anyChange && !this.failed && !this.opts.interrupted?.()) {
+      await this.timed('verify', () => this.verify());
+    }
   }
 
   private exitCode(): ExitCodeValue {
@@ -204,14 +245,21 @@ class PlayRun {
     return this.unreachable && this.opts.mode === 'apply' && !this.opts.keepGoing;
   }
 
-  /** Last run's discovery output for hosts this run could not reach (what build gets for them). */
-  private withCachedDiscovery(outputs: Map<string, string>): Map<string, string> {
+  /** Last run's discovery of hosts this run could not reach (what build gets for them). */
+  private withCachedDiscovery(discovered: Map<string, D>, probes: ReadonlyMap<string, Probe<D>>): Map<string, D> {
     const cache = this.opts.discoveryCache?.load();
     for (const h of this.unreachableHosts) {
-      const cached = cache?.get(h);
-      if (cached !== undefined && !outputs.has(h)) outputs.set(h, cached);
+      const probe = probes.get(h);
+      const raw = cache?.get(h);
+      const out = raw === undefined ? undefined : rawOutputFromText(raw);
+      if (!probe || !out || discovered.has(h)) continue;
+      try {
+        discovered.set(h, probe.parse(out));
+      } catch {
+        // written by another version: the host is unreachable anyway, built without it
+      }
     }
-    return outputs;
+    return discovered;
   }
 
   private async timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -228,11 +276,11 @@ class PlayRun {
       this.play.hosts.map((h) =>
         this.limit(async () => {
           try {
-            const conn = await HostConnection.open(h.ssh, { ...this.opts.connect, readOnly: this.opts.mode === 'plan' });
-            this.conns.set(h.name, conn);
+            const session = await openSession(this.opts.connector(h.name), { readOnly: this.opts.mode === 'plan' });
+            this.sessions.set(h.name, session);
             const rep = this.reports.get(h.name);
             if (rep) rep.reachable = true;
-            this.opts.events?.connected?.(h.name, conn.counters.connectMs);
+            this.opts.events?.connected?.(h.name, session.counters.connectMs);
           } catch (err) {
             this.unreachable = true;
             this.unreachableHosts.add(h.name);
@@ -243,70 +291,72 @@ class PlayRun {
     );
   }
 
+  /** Each host's discovery probe (hosts without one are absent). */
+  private discoveryProbes(): Map<string, Probe<D>> {
+    const probes = new Map<string, Probe<D>>();
+    for (const h of this.play.hosts) {
+      const probe = this.play.discover?.(h.name);
+      if (probe !== undefined) probes.set(h.name, probe);
+    }
+    return probes;
+  }
+
   /**
    * One exec per host: build from last run's discovery and read the facts with a fresh
    * discovery in the same script. If every host's discovery is unchanged the facts stand;
-   * otherwise rebuild from the fresh outputs and read the facts again. False: no cache.
+   * otherwise rebuild from the fresh outputs and read the facts again. False: no usable cache.
    */
   private async gatherWithCachedDiscovery(): Promise<boolean> {
     const cache = this.opts.discoveryCache?.load();
-    const discover = this.play.discover;
-    if (!cache || !discover) return false;
-    const scripts = new Map<string, ProbeSpec>();
-    for (const h of this.play.hosts) {
-      const probe = discover(h.name);
-      if (probe === undefined) continue;
-      if (!cache.has(h.name)) return false;
-      if (!this.unreachableHosts.has(h.name)) scripts.set(h.name, probe);
+    if (!cache || !this.play.discover) return false;
+    const probes = this.discoveryProbes();
+    const cached = new Map<string, D>();
+    for (const [host, probe] of probes) {
+      const raw = cache.get(host);
+      const out = raw === undefined ? undefined : rawOutputFromText(raw);
+      if (out === undefined) return false;
+      try {
+        cached.set(host, probe.parse(out));
+      } catch {
+        return false; // written by another version: discover the slow way
+      }
     }
-    this.resources = this.play.build(cache);
-    const fresh = new Map<string, string>();
-    await this.gather(this.resources.map((_, i) => i), { scripts, outputs: fresh });
-    if (this.failed || this.stopForUnreachable()) return true;
-    const same = [...scripts.keys()].every((h) => fresh.has(h) && fresh.get(h) === cache.get(h));
-    if (!same) {
-      if ([...scripts.keys()].some((h) => !fresh.has(h))) return false;
-      this.facts.clear();
-      this.withCachedDiscovery(fresh);
-      this.resources = this.play.build(fresh);
-      await this.gather(this.resources.map((_, i) => i));
-      this.opts.discoveryCache?.save(fresh);
-    }
+    this.resources = this.play.build(cached);
+    const reachable = new Map([...probes].filter(([h]) => !this.unreachableHosts.has(h)));
+    const round: DiscoveryRound<D> = { probes: reachable, outputs: new Map() };
+    await this.gather(this.resources.map((_, i) => i), round);
+    if (this.stopForUnreachable()) return true;
+    const read = [...reachable.keys()].filter((h) => round.outputs.has(h));
+    if (read.every((h) => round.outputs.get(h)?.raw === cache.get(h))) return true;
+    // Something about a host changed (a new host key, PostgreSQL's ssl): rebuild and re-read.
+    const fresh = new Map<string, D>();
+    for (const [h, o] of round.outputs) fresh.set(h, o.value);
+    this.facts.clear();
+    this.resources = this.play.build(this.withCachedDiscovery(fresh, probes));
+    await this.gather(this.resources.map((_, i) => i));
+    if (read.length === probes.size) this.opts.discoveryCache?.save(new Map([...round.outputs].map(([h, o]) => [h, o.raw])));
     return true;
   }
 
-  /** Run the play's discovery scripts (read-only) and build its resources. */
+  /** Run the play's discovery probes (read-only, one exec per host) and build its resources. */
   private async discover(): Promise<void> {
-    const discovered = new Map<string, string>();
-    if (this.play.discover) {
-      await Promise.all(
-        this.play.hosts.map((h) =>
-          this.limit(async () => {
-            const probe = this.play.discover?.(h.name);
-            const conn = this.conns.get(h.name);
-            if (!probe || !conn) return;
-            const rep = this.reports.get(h.name);
-            if (rep) rep.execs++;
-            try {
-              const nonce = newNonce();
-              const script = buildFactsScript([{ index: DISCOVERY_PROBE, spec: probe }], this.host(h.name).pg, nonce);
-              const res = await this.runScript(h.name, conn, script, { readOnly: true, label: 'discover', timeoutMs: 120_000 });
-              const fact = parseFacts(res.stdout, nonce, [DISCOVERY_PROBE]).get(DISCOVERY_PROBE);
-              if (fact) discovered.set(h.name, discoveryText(fact, probe));
-            } catch (err) {
-              this.failed = true;
-              if (err instanceof UnreachableError) this.unreachable = true;
-              this.hostError(h.name, err);
-            }
-          }),
-        ),
-      );
-    }
-    if (!this.failed) {
-      this.withCachedDiscovery(discovered);
-      this.resources = this.play.build(discovered);
-      if (this.play.discover) this.opts.discoveryCache?.save(discovered);
-    }
+    const probes = this.discoveryProbes();
+    const discovered = new Map<string, D>();
+    const raws = new Map<string, string>();
+    await Promise.all(
+      [...probes].map(([host, probe]) =>
+        this.limit(async () => {
+          const got = await this.readProbes(host, [{ key: 'discovery', probe }], 'discover');
+          const fact = got?.get('discovery');
+          if (fact?.value.ok) {
+            discovered.set(host, fact.value.value as D);
+            raws.set(host, fact.raw);
+          }
+        }),
+      ),
+    );
+    this.resources = this.play.build(this.withCachedDiscovery(discovered, probes));
+    if (probes.size > 0 && raws.size === probes.size) this.opts.discoveryCache?.save(raws);
   }
 
   /** Ask every selected resource whether it would take something from another owner. */
@@ -316,10 +366,10 @@ class PlayRun {
     for (const i of indexes) {
       const p = this.resources[i];
       const r = p?.resource;
-      if (!p || !r?.conflicts || r.handler) continue;
+      const fact = this.facts.get(i);
+      if (!p || !r?.conflicts || r.handler || !fact?.ok || this.factsFailed.has(p.host)) continue;
       if (!hostSelected(this.opts.selection, p.host) || !resourceSelected(this.opts.selection, r)) continue;
-      if (this.unreadable(p.host, r)) continue;
-      for (const c of r.conflicts(this.fact(i))) {
+      for (const c of r.conflicts(fact.value)) {
         if (c.override && overrides.has(c.override)) continue;
         this.conflicts.push({ ...c, host: p.host, id: r.id });
         found++;
@@ -328,12 +378,12 @@ class PlayRun {
     return found;
   }
 
-  /** conn.runScript, reported to the exec event (-vvv) whether it succeeds or throws. */
-  private async runScript(host: string, conn: HostConnection, script: string, opts: Parameters<HostConnection['runScript']>[1]): ReturnType<HostConnection['runScript']> {
+  /** session.runScript, reported to the exec event (-vvv) whether it succeeds or throws. */
+  private async runScript(host: string, session: Session, script: string, opts: Parameters<Session['runScript']>[1]): ReturnType<Session['runScript']> {
     const t0 = Date.now();
     const info = (code: number | null, stderr: string): ExecInfo => ({ label: opts.label, scriptBytes: Buffer.byteLength(script), code, ms: Date.now() - t0, stderr });
     try {
-      const res = await conn.runScript(script, opts);
+      const res = await session.runScript(script, opts);
       this.opts.events?.exec?.(host, info(res.code, res.stderr));
       return res;
     } catch (err) {
@@ -342,10 +392,13 @@ class PlayRun {
     }
   }
 
-  /** Why this resource cannot be planned: its host or the host its probe runs on was not reached. */
+  /** Why this resource cannot be planned: its host or the host its probe runs on was not reached or read. */
   private unreadable(host: string, r: Resource): string | undefined {
-    const down = [host, r.probeHost ?? host].find((h) => this.unreachableHosts.has(h));
-    return down === undefined ? undefined : `not planned: ${down} is unreachable`;
+    const on = r.probeHost ?? host;
+    const down = [host, on].find((h) => this.unreachableHosts.has(h));
+    if (down !== undefined) return `not planned: ${down} is unreachable`;
+    if (this.factsFailed.has(on)) return `not planned: its facts could not be read on ${on} (see the error for ${on})`;
+    return undefined;
   }
 
   /** Why a planned change is deferred in this run, if it is (RunOptions.defer, Resource.waitsFor). */
@@ -361,6 +414,10 @@ class PlayRun {
   private hostError(host: string, err: unknown, unreachable = false): void {
     const message = err instanceof Error ? err.message : String(err);
     const hint = err instanceof ToolError ? err.hint : undefined;
+    this.reportError(host, message, hint, unreachable);
+  }
+
+  private reportError(host: string, message: string, hint?: string, unreachable = false): void {
     this.errors.push({ host, message, hint });
     this.opts.events?.hostError?.(host, message, hint, unreachable);
   }
@@ -380,10 +437,59 @@ class PlayRun {
   }
 
   /**
-   * Gather facts for the given resources: one read-only exec per probing host. With
-   * `discovery`, each host's discovery script runs in the same exec, its output kept.
+   * Run a host's probes in one read-only exec and read their facts. A probe that fails
+   * puts the host in error (reported once per cause); undefined when nothing could run.
    */
-  private async gather(indexes: number[], discovery?: { scripts: ReadonlyMap<string, ProbeSpec>; outputs: Map<string, string> }): Promise<void> {
+  private async readProbes<K extends FactKey>(
+    host: string,
+    requests: Array<ProbeRequest<K>>,
+    label: string,
+  ): Promise<Map<K, { value: FactValue; raw: string }> | undefined> {
+    const session = this.sessions.get(host);
+    if (!session) return undefined;
+    const plan = planFacts(requests);
+    const nonce = newNonce();
+    const pg = this.host(host).pg;
+    let runs;
+    if (plan.commands.length > 0) {
+      const rep = this.reports.get(host);
+      if (rep) rep.execs++;
+      try {
+        const res = await this.runScript(host, session, buildFactsScript(plan.commands, pg, nonce), { readOnly: true, label, timeoutMs: 120_000 });
+        runs = parseFacts(res, nonce, plan.commands, pg);
+      } catch (err) {
+        this.failed = true;
+        this.factsFailed.add(host);
+        if (err instanceof UnreachableError) this.unreachable = true;
+        this.hostError(host, err);
+        return undefined;
+      }
+    }
+    const values = readFacts(plan, runs ?? new Map());
+    const out = new Map<K, { value: FactValue; raw: string }>();
+    const failures: Array<{ probe: string; reason: string }> = [];
+    for (const r of plan.requests) {
+      const value = values.get(r.key);
+      if (!value) continue;
+      if (!value.ok) failures.push(value);
+      const run = r.command === undefined ? undefined : runs?.get(r.command);
+      out.set(r.key, { value, raw: run?.ok ? rawOutputText(run.out) : '' });
+    }
+    if (failures.length > 0) {
+      this.failed = true;
+      this.factsFailed.add(host);
+      for (const m of failureMessages(host, failures)) {
+        this.reportError(host, m, `nothing was planned or changed on ${host}; fix what the probe reports and re-run`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gather facts for the given resources: one read-only exec per probing host. With a
+   * discovery round, each host's discovery probe runs in the same exec.
+   */
+  private async gather(indexes: number[], discovery?: DiscoveryRound<D>): Promise<void> {
     const byHost = new Map<string, number[]>();
     for (const i of indexes) {
       const p = this.resources[i];
@@ -391,47 +497,35 @@ class PlayRun {
       const probeHost = p.resource.probeHost ?? p.host;
       byHost.set(probeHost, [...(byHost.get(probeHost) ?? []), i]);
     }
+    for (const h of discovery?.probes.keys() ?? []) if (!byHost.has(h)) byHost.set(h, []);
     await Promise.all(
       [...byHost].map(([hostName, idx]) =>
         this.limit(async () => {
-          const conn = this.conns.get(hostName);
-          if (!conn) return;
-          const nonce = newNonce();
-          const probes = idx.map((i) => ({ index: i, spec: this.resources[i]?.resource.probe() ?? {} }));
-          const discoverProbe = discovery?.scripts.get(hostName);
-          if (discoverProbe !== undefined) probes.unshift({ index: DISCOVERY_PROBE, spec: discoverProbe });
-          const script = buildFactsScript(probes, this.host(hostName).pg, nonce);
-          const rep = this.reports.get(hostName);
-          if (rep) rep.execs++;
-          try {
-            const res = await this.runScript(hostName, conn, script, { readOnly: true, label: 'gather facts', timeoutMs: 120_000 });
-            for (const [i, f] of parseFacts(res.stdout, nonce, discoverProbe === undefined ? idx : [DISCOVERY_PROBE, ...idx])) {
-              if (i === DISCOVERY_PROBE && discoverProbe) discovery?.outputs.set(hostName, discoveryText(f, discoverProbe));
-              else this.facts.set(i, f);
-            }
-          } catch (err) {
-            this.failed = true;
-            if (err instanceof UnreachableError) this.unreachable = true;
-            this.hostError(hostName, err);
+          const failedBefore = this.factsFailed.has(hostName);
+          const requests: Array<ProbeRequest<FactKey>> = [];
+          for (const i of idx) {
+            const r = this.resources[i]?.resource;
+            if (r) requests.push({ key: i, probe: r.probe() });
           }
+          const discoverProbe = discovery?.probes.get(hostName);
+          if (discoverProbe !== undefined) requests.unshift({ key: 'discovery', probe: discoverProbe });
+          const got = failedBefore ? undefined : await this.readProbes(hostName, requests, 'gather facts');
+          for (const i of idx) {
+            const v = got?.get(i)?.value;
+            this.facts.set(i, v ?? { ok: false, probe: 'facts', reason: `the facts of ${hostName} could not be read` });
+          }
+          const d = got?.get('discovery');
+          if (d?.value.ok && discovery) discovery.outputs.set(hostName, { raw: d.raw, value: d.value.value as D });
         }),
       ),
     );
   }
 
-  private fact(i: number): Fact {
-    return this.facts.get(i) ?? { sh: '', shCode: 255, sql: null };
-  }
-
   /** Plan one host's resources of one phase: pure, from the facts in hand. */
-  private planHost(host: string, phase: number): { items: ApplyItem[]; handlers: ApplyItem[]; skipped: number[]; deferred: Array<ApplyItem & { reason: string }>; blocked: Map<number, string> } {
-    const items: ApplyItem[] = [];
-    const handlers: ApplyItem[] = [];
-    const skipped: number[] = [];
-    const deferred: Array<ApplyItem & { reason: string }> = [];
-    const blocked = new Map<number, string>();
+  private planHost(host: string, phase: number): HostPlan {
+    const plan: HostPlan = { items: [], handlers: [], skipped: [], deferred: [], blocked: new Map(), unplanned: new Map() };
     const defer = (i: number, r: Resource, change: Change, reason: string): void => {
-      deferred.push({ index: i, change, reason });
+      plan.deferred.push({ index: i, change, reason });
       // What it would have notified is pending too (a restart that would follow a write).
       for (const id of [r.id, ...(change.notify ?? [])]) if (!this.deferredIds.has(`${host}\0${id}`)) this.deferredIds.set(`${host}\0${id}`, change.summary);
     };
@@ -439,41 +533,55 @@ class PlayRun {
     const selectedHost = hostSelected(this.opts.selection, host);
     const planOnly = this.opts.mode === 'plan';
     const mine = this.indexesWhere((p) => p.host === host && p.phase === phase);
+    const planOne = (i: number, r: Resource, handler: boolean): Change | null => {
+      const fact = this.facts.get(i);
+      if (!fact?.ok) {
+        plan.unplanned.set(i, `not planned: its facts could not be read on ${r.probeHost ?? host}`);
+        return null;
+      }
+      try {
+        const change = r.plan(fact.value, { notified, planOnly });
+        if (!handler) for (const text of r.notes?.(fact.value) ?? []) this.notes.set(`${host}\0${r.id}\0${text}`, { host, id: r.id, text });
+        return change;
+      } catch (err) {
+        // e.g. content that cannot be written safely: this resource fails, the others go on.
+        plan.unplanned.set(i, `could not plan: ${err instanceof Error ? err.message : String(err)}`);
+        return null;
+      }
+    };
     for (const i of mine) {
       const r = this.resources[i]?.resource;
       if (!r || r.handler) continue;
       if (!selectedHost || !resourceSelected(this.opts.selection, r)) {
-        skipped.push(i);
+        plan.skipped.push(i);
         continue;
       }
       const why = this.unreadable(host, r);
       if (why !== undefined) {
-        skipped.push(i);
-        blocked.set(i, why);
+        plan.skipped.push(i);
+        plan.blocked.set(i, why);
         continue;
       }
-      const change = r.plan(this.fact(i), { notified, planOnly });
-      for (const text of r.notes?.(this.fact(i)) ?? []) this.notes.set(`${host}\0${r.id}\0${text}`, { host, id: r.id, text });
-      if (change) {
-        const reason = this.deferral(r, change);
-        if (reason !== undefined) {
-          defer(i, r, change, reason);
-          continue;
-        }
-        items.push({ index: i, change });
-        change.notify?.forEach((n) => notified.add(n));
+      const change = planOne(i, r, false);
+      if (!change) continue;
+      const reason = this.deferral(r, change);
+      if (reason !== undefined) {
+        defer(i, r, change, reason);
+        continue;
       }
+      plan.items.push({ index: i, change });
+      change.notify?.forEach((n) => notified.add(n));
     }
     for (const i of mine) {
       const r = this.resources[i]?.resource;
       if (!r?.handler || !notified.has(r.id)) continue;
-      const change = r.plan(this.fact(i), { notified, planOnly });
+      const change = planOne(i, r, true);
       if (!change) continue;
       const reason = this.deferral(r, change);
       if (reason !== undefined) defer(i, r, change, reason);
-      else handlers.push({ index: i, change });
+      else plan.handlers.push({ index: i, change });
     }
-    return { items, handlers, skipped, deferred, blocked };
+    return plan;
   }
 
   private record(i: number, status: ResourceResult['status'], change?: Change, error?: string, durationMs?: number, reason?: string): void {
@@ -485,38 +593,57 @@ class PlayRun {
     this.opts.events?.result?.(r);
   }
 
-  private async runPhase(phase: number): Promise<void> {
+  private async runPhase(phase: number, hold: boolean): Promise<void> {
     const hosts = [...new Set(this.resources.filter((p) => p.phase === phase).map((p) => p.host))].filter((h) => !this.unreachableHosts.has(h));
-    await Promise.all(hosts.map((h) => this.limit(() => this.runHostPhase(h, phase))));
+    await Promise.all(hosts.map((h) => this.limit(() => this.runHostPhase(h, phase, hold))));
   }
 
-  private async runHostPhase(host: string, phase: number): Promise<void> {
+  /**
+   * Plan and (in an apply) run one host's phase. `hold`: another host failed before any
+   * change and --keep-going is off, so what would change here is reported as skipped.
+   */
+  private async runHostPhase(host: string, phase: number, hold: boolean): Promise<void> {
+    // A host whose facts could not be read is not planned: its host error says why.
+    if (this.factsFailed.has(host)) return;
     for (let attempt = 0; ; attempt++) {
-      const { items, handlers, skipped, deferred, blocked } = this.planHost(host, phase);
+      const { items: planned, handlers, skipped, deferred, blocked, unplanned } = this.planHost(host, phase);
+      // In an apply, a change whose content is only known after an earlier step has
+      // nothing to run: never report it as done.
+      const inert = (c: Change): boolean => this.opts.mode === 'apply' && Boolean(c.knownAfterApply) && !c.sh && !c.sql?.length && !c.secretSql?.length;
+      const items = planned.filter((x) => !inert(x.change));
+      for (const x of planned) if (inert(x.change)) unplanned.set(x.index, 'not applied: its content is only known after a step this run did not take');
       const changedIdx = new Set([...items, ...handlers, ...deferred].map((x) => x.index));
       const recordUnchanged = (): void => {
         for (const i of this.indexesWhere((p) => p.host === host && p.phase === phase)) {
-          if (changedIdx.has(i) || this.resources[i]?.resource.handler) continue;
+          if (changedIdx.has(i) || unplanned.has(i) || this.resources[i]?.resource.handler) continue;
           this.record(i, skipped.includes(i) ? 'skipped' : 'ok', undefined, undefined, undefined, blocked.get(i));
         }
         for (const x of deferred) this.record(x.index, 'deferred', x.change, undefined, undefined, x.reason);
+        for (const [i, why] of unplanned) {
+          this.failed = true;
+          this.record(i, 'failed', undefined, why);
+        }
       };
-      if (this.opts.mode === 'plan' || items.length + handlers.length === 0) {
+      if (this.opts.mode === 'plan' || hold || items.length + handlers.length === 0) {
         recordUnchanged();
-        for (const x of [...items, ...handlers]) this.record(x.index, 'changed', x.change);
+        for (const x of [...items, ...handlers]) {
+          if (hold) this.record(x.index, 'skipped', x.change, undefined, undefined, 'not applied: another host failed before any change (--keep-going changes the other hosts)');
+          else this.record(x.index, 'changed', x.change);
+        }
         return;
       }
-      const conn = this.conns.get(host);
-      if (!conn) return;
+      const session = this.sessions.get(host);
+      if (!session) return;
       const nonce = newNonce();
       const script = buildApplyScript(items, handlers, this.host(host).pg, nonce, this.opts.holder, this.opts.lockWaitSeconds);
       const rep = this.reports.get(host);
       if (rep) rep.execs++;
+      this.applied = true;
       this.opts.events?.started?.(host, phase, [...items, ...handlers].map((x) => ({ id: this.resources[x.index]?.resource.id ?? '', change: x.change })));
       const t0 = Date.now();
       let res;
       try {
-        res = await this.runScript(host, conn, script, { readOnly: false, label: `apply phase ${this.play.phases[phase]}`, timeoutMs: 3_600_000 });
+        res = await this.runScript(host, session, script, { readOnly: false, label: `apply phase ${this.play.phases[phase]}`, timeoutMs: 3_600_000 });
       } catch (err) {
         this.failed = true;
         if (err instanceof UnreachableError) this.unreachable = true;
@@ -528,10 +655,11 @@ class PlayRun {
         // Another deploy changed a line-managed file after we read it: read again, re-plan.
         const idx = this.indexesWhere((p) => p.host === host && p.phase === phase);
         await this.gather(idx);
+        if (this.factsFailed.has(host)) return;
         // What changed under us may be another owner's claim: check again before retrying.
         if (this.findConflicts(idx) > 0) {
           this.failed = true;
-          this.hostError(host, 'refused: another cluster took over a name this deploy needs (see the conflicts)');
+          this.reportError(host, 'refused: another cluster took over a name this deploy needs (see the conflicts)');
           return;
         }
         continue;
@@ -539,7 +667,7 @@ class PlayRun {
       if (res.code === EXIT_LOCKED || res.code === EXIT_STALE) {
         this.locked = true;
         this.failed = true;
-        this.hostError(
+        this.reportError(
           host,
           res.code === EXIT_LOCKED
             ? `another deploy holds the lock on ${host}: ${outcome.locked || 'unknown holder'}`
@@ -574,8 +702,13 @@ class PlayRun {
     await this.gather(all);
     const hosts = [...new Set(this.resources.map((p) => p.host))].filter((h) => !this.unreachableHosts.has(h));
     for (const host of hosts) {
+      if (this.factsFailed.has(host)) continue;
       for (let phase = 0; phase < this.play.phases.length; phase++) {
-        const { items } = this.planHost(host, phase);
+        const { items, unplanned } = this.planHost(host, phase);
+        for (const [i, why] of unplanned) {
+          this.failed = true;
+          this.record(i, 'failed', undefined, `could not verify: ${why}`);
+        }
         for (const x of items) {
           this.failed = true;
           const p = this.resources[x.index];
@@ -594,6 +727,19 @@ class PlayRun {
       }
     }
   }
+}
+
+/** One host's phase, planned. */
+interface HostPlan {
+  items: ApplyItem[];
+  handlers: ApplyItem[];
+  /** Not selected (--limit, --tags), or not plannable (see blocked). */
+  skipped: number[];
+  deferred: Array<ApplyItem & { reason: string }>;
+  /** Why a skipped resource was not planned, when it was not the selection. */
+  blocked: Map<number, string>;
+  /** Resources that failed to plan (their fact is missing, or plan threw). */
+  unplanned: Map<number, string>;
 }
 
 function tail(text: string, lines = 12): string {

@@ -2,7 +2,8 @@
 // they print. Everything a resource contributes is framed by nonce markers and base64
 // encoded, so probed content can neither break nor forge the framing.
 import { randomBytes } from 'node:crypto';
-import type { Change, Fact, ProbeSpec } from './resource.js';
+import type { ProbeOutput } from './probe.js';
+import type { Change } from './resource.js';
 import { REMOTE_RUNTIME, marker } from './remote-runtime.js';
 import { shellQuote } from '../util/shell.js';
 
@@ -16,55 +17,156 @@ export function newNonce(): string {
   return randomBytes(8).toString('hex');
 }
 
-export function buildFactsScript(probes: Array<{ index: number; spec: ProbeSpec }>, pg: PgAccess | undefined, nonce: string): string {
-  const parts: string[] = ['cd / || exit 1', '_T=$(mktemp) || exit 1', 'trap \'rm -f "$_T"\' EXIT'];
-  for (const { index, spec } of probes) {
-    if (spec.sh === undefined) continue;
-    parts.push(
-      `( ${spec.sh}\n) >"$_T" 2>/dev/null </dev/null; _rc=$?`,
-      `printf '%s\\n' '${marker(nonce, 'begin', index)}'; base64 -w0 "$_T"; printf '\\n%s:%s\\n' '${marker(nonce, 'end', index)}' "$_rc"`,
-    );
+/** One distinct probe command of a host's facts script (identical probes share one). */
+export interface ProbeCommand {
+  index: number;
+  sh?: string;
+  sql?: string;
+}
+
+/** What one probe command gave: its output, or why there is none (shown to the user). */
+export type ProbeRun = { ok: true; out: ProbeOutput } | { ok: false; reason: string };
+
+/** Bytes of stderr kept per probe and for psql: enough for the tail we show. */
+const STDERR_TAIL_BYTES = 4000;
+
+/**
+ * The facts script: every sh probe in its own subshell, stdout and stderr kept apart,
+ * each framed (base64) with its exit code; then all SQL probes in one psql that stops at
+ * the first error (ON_ERROR_STOP), its output, stderr and exit code framed likewise.
+ * Nothing is thrown away: a failing probe is reported with its own stderr.
+ */
+export function buildFactsScript(cmds: ProbeCommand[], pg: PgAccess | undefined, nonce: string): string {
+  const parts: string[] = ['cd / || exit 1', '_T=$(mktemp) && _E=$(mktemp) || exit 1', 'trap \'rm -f "$_T" "$_E"\' EXIT'];
+  const frame = (begin: string, end: string): string =>
+    `printf '%s\\n' '${begin}'; base64 -w0 "$_T"; printf '\\n'; tail -c ${STDERR_TAIL_BYTES} "$_E" | base64 -w0; printf '\\n%s:%s\\n' '${end}' "$_rc"`;
+  for (const { index, sh } of cmds) {
+    if (sh === undefined) continue;
+    parts.push(`( ${sh}\n) >"$_T" 2>"$_E" </dev/null; _rc=$?`, frame(marker(nonce, 'begin', index), marker(nonce, 'end', index)));
   }
-  const sqlProbes = probes.filter((p) => p.spec.sql !== undefined);
-  if (sqlProbes.length > 0 && pg) {
+  const sqlCmds = cmds.filter((c) => c.sql !== undefined);
+  if (sqlCmds.length > 0 && pg) {
     const delim = `TPAB_SQL_${nonce}`;
-    const sql = sqlProbes
-      .map(({ index, spec }) => `\\echo ${marker(nonce, 'begin', index)}:sql\nSELECT (${spec.sql})::text;\n\\echo ${marker(nonce, 'end', index)}:sql`)
+    const sql = sqlCmds
+      .map(({ index, sql: q }) => `\\echo ${marker(nonce, 'begin', index)}:sql\nSELECT (${q})::text;\n\\echo ${marker(nonce, 'end', index)}:sql`)
       .join('\n');
     parts.push(
-      `runuser -u ${shellQuote(pg.osUser)} -- psql -XAtq -p ${pg.port} -d postgres -v ON_ERROR_STOP=0 <<'${delim}' 2>/dev/null`,
+      `runuser -u ${shellQuote(pg.osUser)} -- psql -XAtq -p ${pg.port} -d postgres -v ON_ERROR_STOP=1 <<'${delim}' >"$_T" 2>"$_E"; _rc=$?`,
+      `\\pset null '${nullMarker(nonce)}'`,
       sql,
       delim,
+      frame(`@@tpab:${nonce}:psql`, `@@tpab:${nonce}:psql-end`),
     );
   }
   return parts.join('\n') + '\n';
 }
 
-export function parseFacts(stdout: string, nonce: string, indexes: number[]): Map<number, Fact> {
-  const facts = new Map<number, Fact>();
-  for (const i of indexes) facts.set(i, { sh: '', shCode: 0, sql: null });
+function nullMarker(nonce: string): string {
+  return `@@tpab:${nonce}:null`;
+}
+
+interface Frame {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+/** The frames a facts script printed, by label (`<index>` or `psql`). */
+function readFrames(stdout: string, nonce: string): Map<string, Frame> {
+  const frames = new Map<string, Frame>();
   const lines = stdout.split('\n');
+  const begin = new RegExp(`^@@tpab:${nonce}:(?:begin:(\\d+)|(psql))$`);
   for (let n = 0; n < lines.length; n++) {
-    const line = lines[n] ?? '';
-    const begin = new RegExp(`^@@tpab:${nonce}:begin:(\\d+)(:sql)?$`).exec(line);
-    if (!begin) continue;
-    const index = Number(begin[1]);
-    const fact = facts.get(index) ?? { sh: '', shCode: 0, sql: null };
-    if (begin[2]) {
-      const endMark = `${marker(nonce, 'end', index)}:sql`;
-      const body: string[] = [];
-      for (n++; n < lines.length && lines[n] !== endMark; n++) body.push(lines[n] ?? '');
-      fact.sql = body.join('\n');
-    } else {
-      const b64 = lines[n + 1] ?? '';
-      const end = new RegExp(`^@@tpab:${nonce}:end:${index}:(\\d+)$`).exec(lines[n + 2] ?? '');
-      fact.sh = Buffer.from(b64, 'base64').toString('utf8');
-      fact.shCode = end ? Number(end[1]) : 255;
-      n += 2;
-    }
-    facts.set(index, fact);
+    const m = begin.exec(lines[n] ?? '');
+    if (!m) continue;
+    const label = m[1] ?? 'psql';
+    const endMark = label === 'psql' ? `@@tpab:${nonce}:psql-end:` : `${marker(nonce, 'end', Number(label))}:`;
+    const end = lines[n + 3] ?? '';
+    if (!end.startsWith(endMark) || !/^\d+$/.test(end.slice(endMark.length))) continue;
+    frames.set(label, {
+      stdout: Buffer.from(lines[n + 1] ?? '', 'base64'),
+      stderr: Buffer.from(lines[n + 2] ?? '', 'base64').toString('utf8'),
+      code: Number(end.slice(endMark.length)),
+    });
+    n += 3;
   }
-  return facts;
+  return frames;
+}
+
+/** The last lines of a command's stderr, for a message. */
+export function stderrTail(text: string, lines = 6): string {
+  const t = text.trim();
+  return t === '' ? '' : t.split('\n').slice(-lines).join('\n');
+}
+
+/** Each SQL probe's value from psql's output: text, null (SQL NULL), or absent (not run). */
+function sqlValues(psqlOut: string, nonce: string): Map<number, string | null> {
+  const values = new Map<number, string | null>();
+  const lines = psqlOut.split('\n');
+  const begin = new RegExp(`^@@tpab:${nonce}:begin:(\\d+):sql$`);
+  for (let n = 0; n < lines.length; n++) {
+    const m = begin.exec(lines[n] ?? '');
+    if (!m) continue;
+    const index = Number(m[1]);
+    const endMark = `${marker(nonce, 'end', index)}:sql`;
+    const body: string[] = [];
+    let k = n + 1;
+    for (; k < lines.length && lines[k] !== endMark; k++) body.push(lines[k] ?? '');
+    if (k >= lines.length) break; // psql stopped inside this query: no value
+    const text = body.join('\n');
+    values.set(index, text === nullMarker(nonce) ? null : text);
+    n = k;
+  }
+  return values;
+}
+
+/**
+ * What each probe command gave. Never a default: a probe without its frame, with a
+ * non-zero exit, or whose SQL did not run, gets a reason instead of an output.
+ */
+export function parseFacts(res: { stdout: string; stderr: string; code: number }, nonce: string, cmds: ProbeCommand[], pg: PgAccess | undefined): Map<number, ProbeRun> {
+  const frames = readFrames(res.stdout, nonce);
+  const scriptTail = stderrTail(res.stderr);
+  const stopped = `no output: the facts script stopped before it (exit ${res.code}${scriptTail ? `: ${scriptTail}` : ''})`;
+  const psql = frames.get('psql');
+  const values = psql ? sqlValues(psql.stdout.toString('utf8'), nonce) : new Map<number, string | null>();
+  const psqlError = psql ? stderrTail(psql.stderr) || `psql exited ${psql.code} without a message` : '';
+  const out = new Map<number, ProbeRun>();
+  for (const c of cmds) {
+    let stdout: Buffer = Buffer.alloc(0);
+    if (c.sh !== undefined) {
+      const f = frames.get(String(c.index));
+      if (!f) {
+        out.set(c.index, { ok: false, reason: stopped });
+        continue;
+      }
+      if (f.code !== 0) {
+        const tail = stderrTail(f.stderr);
+        out.set(c.index, { ok: false, reason: `exit ${f.code}${tail ? `: ${tail}` : ' (no message on stderr)'}` });
+        continue;
+      }
+      stdout = f.stdout;
+    }
+    let sql: string | null | undefined;
+    if (c.sql !== undefined) {
+      if (!pg) {
+        out.set(c.index, { ok: false, reason: 'internal error: a SQL probe on a host without PostgreSQL access' });
+        continue;
+      }
+      if (!psql) {
+        out.set(c.index, { ok: false, reason: stopped });
+        continue;
+      }
+      const v = values.get(c.index);
+      if (v === undefined) {
+        out.set(c.index, { ok: false, reason: `PostgreSQL could not be queried (psql exit ${psql.code}): ${psqlError}` });
+        continue;
+      }
+      sql = v;
+    }
+    out.set(c.index, { ok: true, out: { stdout, sql } });
+  }
+  return out;
 }
 
 export interface ApplyItem {
@@ -90,10 +192,12 @@ export function buildApplyScript(
 ): string {
   const out: string[] = ['cd / || exit 1', REMOTE_RUNTIME];
   out.push(
-    'mkdir -p /var/lock',
-    'exec 9>>/var/lock/tpa-barman.lock',
-    `if ! flock -w ${lockWaitSeconds} 9; then printf '%s %s\\n' '@@tpab:${nonce}:locked' "$(cat /var/lock/tpa-barman.holder 2>/dev/null)"; exit ${EXIT_LOCKED}; fi`,
-    `printf '%s\\n' ${shellQuote(holder)} > /var/lock/tpa-barman.holder`,
+    // TPAB_LOCK_DIR: only the local-shell connector (unit tests) sets it, to its temp root.
+    '_L=${TPAB_LOCK_DIR:-/var/lock}',
+    'mkdir -p "$_L"',
+    'exec 9>>"$_L/tpa-barman.lock"',
+    `if ! flock -w ${lockWaitSeconds} 9; then printf '%s %s\\n' '@@tpab:${nonce}:locked' "$(cat "$_L/tpa-barman.holder" 2>/dev/null)"; exit ${EXIT_LOCKED}; fi`,
+    `printf '%s\\n' ${shellQuote(holder)} > "$_L/tpa-barman.holder"`,
     '_T=$(mktemp) || exit 1',
     '_G=$(mktemp -d) || exit 1',
     'trap \'rm -rf "$_T" "$_G"\' EXIT',

@@ -1,10 +1,11 @@
-// One ssh2 connection per host. Everything the engine runs on a host goes through
-// HostConnection.exec: the command is fixed and harmless in argv, data and scripts
-// travel on stdin, and every call declares whether it is read-only so that plan mode
-// can be enforced here, below every step (see ReadOnlyViolation).
+// The ssh2 connector: one ssh2 connection per host. Everything runs as a script on stdin
+// of a fixed, harmless `/bin/sh -s` (through `sudo -n` when the login user is not root).
+// Host keys are verified during key exchange, before authentication.
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { UnreachableError } from '../errors.js';
+import { Semaphore } from './semaphore.js';
+import { CommandTimeout, newCounters, type ConnectionCounters, type Connector, type ScriptOptions, type ScriptResult, type Session } from './connector.js';
 import {
   appendKnownHost,
   checkHostKey,
@@ -15,6 +16,8 @@ import {
   lookupName,
   type HostKeyVerdict,
 } from './known-hosts.js';
+
+export { CommandTimeout, ReadOnlyViolation, type ConnectionCounters } from './connector.js';
 
 export interface SshTarget {
   /** Inventory name, for messages and as an alias in known_hosts lookups. */
@@ -30,73 +33,41 @@ export interface ConnectOptions {
   knownHostsFiles: string[];
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
-  /** Refuse any exec not declared read-only (plan mode). */
-  readOnly: boolean;
   keepaliveIntervalMs?: number;
 }
 
-export interface ExecOptions {
-  /** Must be declared by every caller; in plan mode only read-only commands may run. */
-  readOnly: boolean;
-  /** Run through `sudo -n` when the login user is not root (default true). */
-  become?: boolean;
-  stdin?: string | Buffer;
-  timeoutMs?: number;
-  /** Short description for errors and verbose output. */
-  label: string;
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-export interface ConnectionCounters {
-  connections: number;
-  channels: number;
-  channelRetries: number;
-  bytesOut: number;
-  bytesIn: number;
-  connectMs: number;
-}
-
-/** Raised when a step that changes state is attempted in plan mode: a bug, never user error. */
-export class ReadOnlyViolation extends Error {
-  constructor(host: string, label: string) {
-    super(`internal error: '${label}' on ${host} is not read-only and was refused in plan mode`);
-    this.name = 'ReadOnlyViolation';
+/** Reaches one host over ssh2 (the Connector for real hosts). */
+export class SshConnector implements Connector {
+  readonly host: string;
+  readonly describe: string;
+  constructor(
+    readonly target: SshTarget,
+    private readonly opts: ConnectOptions,
+  ) {
+    this.host = target.name;
+    this.describe = `ssh ${target.user}@${target.address}:${target.port}`;
+  }
+  connect(): Promise<Session> {
+    return HostConnection.open(this.target, this.opts);
   }
 }
 
-export class CommandTimeout extends Error {
-  constructor(host: string, label: string, ms: number) {
-    super(`${host}: '${label}' did not finish within ${Math.round(ms / 1000)} s`);
-    this.name = 'CommandTimeout';
-  }
-}
-
-const MAX_CHANNELS = 4;
+export const MAX_CHANNELS = 4;
 const SUDO_PASSWORD_RE = /sudo: (a password is required|a terminal is required|no tty present)/;
 
-export class HostConnection {
-  readonly counters: ConnectionCounters = {
-    connections: 0,
-    channels: 0,
-    channelRetries: 0,
-    bytesOut: 0,
-    bytesIn: 0,
-    connectMs: 0,
-  };
-  private active = 0;
-  private waiters: Array<() => void> = [];
+interface ExecOptions extends ScriptOptions {
+  stdin?: Buffer;
+}
+
+class HostConnection implements Session {
+  readonly counters: ConnectionCounters = newCounters();
+  private readonly channelSlots = new Semaphore(MAX_CHANNELS);
   private closed = false;
   private lastError?: Error;
 
   private constructor(
     readonly target: SshTarget,
     private readonly client: Client,
-    private readonly readOnly: boolean,
   ) {
     client.on('error', (err) => {
       this.lastError = err;
@@ -106,8 +77,12 @@ export class HostConnection {
     });
   }
 
-  get isRoot(): boolean {
-    return this.target.user === 'root';
+  get host(): string {
+    return this.target.name;
+  }
+
+  get becomesRoot(): boolean {
+    return this.target.user !== 'root';
   }
 
   static async open(target: SshTarget, opts: ConnectOptions): Promise<HostConnection> {
@@ -163,39 +138,27 @@ export class HostConnection {
       if (file) await appendKnownHost(file, lookupName(target.address, target.port), presented);
     }
     client.setNoDelay(true);
-    const conn = new HostConnection(target, client, opts.readOnly);
+    const conn = new HostConnection(target, client);
     conn.counters.connections = 1;
     conn.counters.connectMs = Date.now() - started;
     return conn;
   }
 
-  /** Run a command; the caller's script goes on stdin (`sh -s`), never in argv. */
-  async exec(command: string, opts: ExecOptions): Promise<ExecResult> {
-    if (this.readOnly && !opts.readOnly) throw new ReadOnlyViolation(this.target.name, opts.label);
+  /** Run a POSIX sh script, sent on stdin of `/bin/sh -s` (never in argv), as root. */
+  async runScript(script: string, opts: ScriptOptions): Promise<ScriptResult> {
     if (this.closed) {
       throw new UnreachableError(this.target.name, `connection lost${this.lastError ? `: ${this.lastError.message}` : ''}`);
     }
-    const become = opts.become ?? true;
-    const full = become && !this.isRoot ? `sudo -n -- ${command}` : command;
-    await this.acquire();
-    try {
-      const result = await this.execOnce(full, opts);
-      if (become && !this.isRoot && result.code !== 0 && SUDO_PASSWORD_RE.test(result.stderr)) {
-        throw new UnreachableError(
-          this.target.name,
-          `sudo needs a password for ${this.target.user}`,
-          `configure passwordless sudo (NOPASSWD) for ${this.target.user}, or connect as root`,
-        );
-      }
-      return result;
-    } finally {
-      this.release();
+    const command = this.becomesRoot ? 'sudo -n -- /bin/sh -s' : '/bin/sh -s';
+    const result = await this.channelSlots.with(() => this.execOnce(command, { ...opts, stdin: Buffer.from(script, 'utf8') }));
+    if (this.becomesRoot && result.code !== 0 && SUDO_PASSWORD_RE.test(result.stderr)) {
+      throw new UnreachableError(
+        this.target.name,
+        `sudo needs a password for ${this.target.user}`,
+        `configure passwordless sudo (NOPASSWD) for ${this.target.user}, or connect as root`,
+      );
     }
-  }
-
-  /** Convenience: run a POSIX sh script (sent on stdin) through /bin/sh -s. */
-  runScript(script: string, opts: Omit<ExecOptions, 'stdin'>): Promise<ExecResult> {
-    return this.exec('/bin/sh -s', { ...opts, stdin: script });
+    return result;
   }
 
   close(): void {
@@ -203,9 +166,9 @@ export class HostConnection {
     this.client.end();
   }
 
-  private async execOnce(command: string, opts: ExecOptions): Promise<ExecResult> {
+  private async execOnce(command: string, opts: ExecOptions): Promise<ScriptResult> {
     const channel = await this.openChannel(command, opts.label);
-    return new Promise<ExecResult>((resolve, reject) => {
+    return new Promise<ScriptResult>((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let code = -1;
@@ -238,9 +201,8 @@ export class HostConnection {
         resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code });
       });
       if (opts.stdin !== undefined) {
-        const data = typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : opts.stdin;
-        this.counters.bytesOut += data.length;
-        channel.end(data);
+        this.counters.bytesOut += opts.stdin.length;
+        channel.end(opts.stdin);
       } else {
         channel.end();
       }
@@ -266,20 +228,6 @@ export class HostConnection {
         throw new UnreachableError(this.target.name, `could not run '${label}': ${msg}`);
       }
     }
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.active < MAX_CHANNELS) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-    this.active++;
-  }
-
-  private release(): void {
-    this.active--;
-    this.waiters.shift()?.();
   }
 }
 

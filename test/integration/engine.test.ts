@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Play, ResourceResult } from '../../src/engine/play.js';
 import type { Placed, Resource } from '../../src/engine/resource.js';
 import { FileResource } from '../../src/engine/resources/file.js';
+import { parseFileState } from '../../src/engine/resources/file-state.js';
 import { thirtyResources } from '../../bench/thirty-resources.js';
 import { runPlay, type RunResult } from '../../src/engine/runner.js';
-import { HostConnection } from '../../src/transport/connection.js';
+import { SshConnector, type ConnectOptions, type SshTarget } from '../../src/transport/connection.js';
+import { openSession } from '../../src/transport/connector.js';
 import { startLab, type Lab } from '../support/lab.js';
 
 const PASSWORD = 'Sup3r-s3cret:pw\\with*chars';
@@ -18,16 +20,20 @@ function resourcesFor(ip: string, big: string): Resource[] {
   return thirtyResources(ip, big, PASSWORD);
 }
 
+function target(lab: Lab, name: string): SshTarget {
+  return { name, address: lab.host(name).ip, port: 22, user: 'root', privateKeyFile: join(lab.dir, 'id_lab') };
+}
+
+function connectOptions(lab: Lab): ConnectOptions {
+  return { knownHostsFiles: [join(lab.dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 20_000 };
+}
+
 function playFor(lab: Lab, big: string): Play {
   const hosts = lab.hosts.filter((h) => h.kind === 'postgres');
   return {
     name: 'engine-test',
     phases: ['one'],
-    hosts: hosts.map((h) => ({
-      name: h.name,
-      ssh: { name: h.name, address: h.ip, port: 22, user: 'root', privateKeyFile: join(lab.dir, 'id_lab') },
-      pg: { osUser: 'postgres', port: 5432 },
-    })),
+    hosts: hosts.map((h) => ({ name: h.name, pg: { osUser: 'postgres', port: 5432 } })),
     build: () => hosts.flatMap((h) => resourcesFor(h.ip, big).map((resource): Placed => ({ host: h.name, phase: 0, resource }))),
   };
 }
@@ -36,7 +42,7 @@ async function run(lab: Lab, mode: 'apply' | 'plan', big: string): Promise<RunRe
   return runPlay(playFor(lab, big), {
     mode,
     forks: 8,
-    connect: { knownHostsFiles: [join(lab.dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 20_000 },
+    connector: (name) => new SshConnector(target(lab, name), connectOptions(lab)),
     selection: {},
     keepGoing: false,
     holder: 'engine-test',
@@ -113,12 +119,9 @@ describe('engine on a real lab', () => {
     if (!h) throw new Error('no host');
     const before = (await lab.exec(h.name, 'sha256sum /srv/tpabtest/big.bin')).stdout;
     const other = 'y'.repeat(3_000_000) + '\n';
-    const conn = await HostConnection.open(
-      { name: h.name, address: h.ip, port: 22, user: 'root', privateKeyFile: join(lab.dir, 'id_lab') },
-      { knownHostsFiles: [join(lab.dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 20_000, readOnly: false },
-    );
+    const conn = await openSession(new SshConnector(target(lab, h.name), connectOptions(lab)), { readOnly: false });
     const res = new FileResource({ path: '/srv/tpabtest/big.bin', content: other, owner: 'root', group: 'root', mode: '0644', tags: [] });
-    const change = res.plan({ sh: 'ABSENT', shCode: 0, sql: null });
+    const change = res.plan(parseFileState('/srv/tpabtest/big.bin', Buffer.from('ABSENT\n')));
     const { REMOTE_RUNTIME } = await import('../../src/engine/remote-runtime.js');
     const script = `${REMOTE_RUNTIME}\n${change?.sh ?? ''}\n`;
     const pending = conn.runScript(script, { readOnly: false, label: 'cut test' }).catch((e: Error) => e);
@@ -139,11 +142,8 @@ describe('engine on a real lab', () => {
     expect(r.exitCode).toBe(2);
     expect(changedIds(r, pg1)).toEqual(['file:/srv/tpabtest/f7.conf']);
     expect((await lab.exec(pg1, 'cat /srv/tpabtest/f7.conf')).stdout).toBe('drift\n');
-    const conn = await HostConnection.open(
-      { name: pg1, address: lab.hosts[0]?.ip ?? '', port: 22, user: 'root', privateKeyFile: join(lab.dir, 'id_lab') },
-      { knownHostsFiles: [join(lab.dir, 'tpa_known_hosts')], acceptNewHostKeys: false, connectTimeoutMs: 20_000, readOnly: true },
-    );
-    await expect(conn.exec('touch /tmp/x', { readOnly: false, label: 'write' })).rejects.toThrow(/not read-only/);
+    const conn = await openSession(new SshConnector(target(lab, pg1), connectOptions(lab)), { readOnly: true });
+    await expect(conn.runScript('touch /tmp/x\n', { readOnly: false, label: 'write' })).rejects.toThrow(/not read-only/);
     conn.close();
   });
 

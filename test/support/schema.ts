@@ -50,9 +50,10 @@ export function documentProblem(stdout: string, code: number): string | undefine
   } catch (e) {
     return `stdout is not one JSON document (${(e as Error).message}): ${JSON.stringify(stdout.slice(0, 300))}`;
   }
-  const validate = schemaValidators().get(String(doc?.document));
+  const kind = String(doc?.document);
+  const validate = schemaValidators().get(kind);
   if (!validate) return `no schema for document ${JSON.stringify(doc?.document)} (src/report/schemas/)`;
-  if (!validate(doc)) return `${doc.document} document invalid against its schema: ${JSON.stringify(validate.errors)}`;
+  if (!validate(doc)) return `${kind} document invalid against its schema: ${JSON.stringify(validate.errors)}`;
   if (doc.exit_code !== code) return `exit_code ${doc.exit_code} in the document, but the process exited ${code}`;
   return undefined;
 }

@@ -1,10 +1,11 @@
 // A name we are about to use that another owner may still hold through some other file
 // (a detached server's kept config): reads that file, never changes anything.
 import { contentOwner, type Conflict } from '../ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { fileProbe, parseFileState } from './file-state.js';
+import type { Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
+import { byteString, fileProbe, type FileState } from './file-state.js';
 
-export class ClaimCheckResource implements Resource {
+export class ClaimCheckResource implements Resource<FileState> {
   readonly kind = 'claim';
   readonly id: string;
   readonly tags: readonly string[];
@@ -19,13 +20,12 @@ export class ClaimCheckResource implements Resource {
     this.tags = tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe(this.path) };
+  probe(): Probe<FileState> {
+    return fileProbe(this.path);
   }
 
-  conflicts(fact: Fact): Conflict[] {
-    const state = parseFileState(fact.sh);
-    const owner = state.exists ? contentOwner(state.content) : undefined;
+  conflicts(state: FileState): Conflict[] {
+    const owner = state.exists ? contentOwner(byteString(state.content)) : undefined;
     if (owner === undefined || owner === this.markedBy) return [];
     return [{ message: `${this.what} belong to cluster ${owner} (${this.path})`, owner }];
   }

@@ -1,14 +1,15 @@
 // A guarded command: runs only when its probe says so. Used for services, handlers
 // and one-off steps (slot creation, first backup) whose need can be read from facts.
-import type { Change, ChangeAction, Fact, ProbeSpec, Resource } from '../resource.js';
+import { NO_PROBE, oneWord, shProbe, type Probe } from '../probe.js';
+import type { Change, ChangeAction, Resource } from '../resource.js';
 
-export interface CommandSpec {
+export interface CommandSpec<F> {
   id: string;
   kind?: string;
   tags: string[];
-  probe: ProbeSpec;
-  /** From the facts: does the command need to run? */
-  needed: (fact: Fact) => boolean;
+  probe: Probe<F>;
+  /** From the fact: does the command need to run? */
+  needed: (fact: F) => boolean;
   summary: string;
   details?: string[];
   run: string;
@@ -21,23 +22,23 @@ export interface CommandSpec {
   concurrent?: string;
 }
 
-export class CommandResource implements Resource {
+export class CommandResource<F> implements Resource<F> {
   readonly kind: string;
   readonly id: string;
   readonly tags: readonly string[];
   readonly handler?: boolean;
   readonly probeHost?: string;
-  constructor(readonly spec: CommandSpec) {
+  constructor(readonly spec: CommandSpec<F>) {
     this.kind = spec.kind ?? 'command';
     this.id = spec.id;
     this.tags = spec.tags;
     this.handler = spec.handler;
     this.probeHost = spec.probeHost;
   }
-  probe(): ProbeSpec {
+  probe(): Probe<F> {
     return this.spec.probe;
   }
-  plan(fact: Fact): Change | null {
+  plan(fact: F): Change | null {
     if (!this.spec.handler && !this.spec.needed(fact)) return null;
     return {
       action: this.spec.action ?? 'run',
@@ -51,14 +52,19 @@ export class CommandResource implements Resource {
   }
 }
 
+/** A handler: runs once when a change on its host notifies it (reload, restart). */
+export function handler(opts: { id: string; summary: string; action: ChangeAction; run: string; tags: string[]; slow?: boolean }): CommandResource<undefined> {
+  return new CommandResource({ ...opts, kind: 'handler', handler: true, probe: NO_PROBE, needed: () => false });
+}
+
 /** A service that must be running; started (never restarted) when it is not. */
-export function serviceRunning(opts: { name: string; check: string; start: string; tags: string[] }): CommandResource {
+export function serviceRunning(opts: { name: string; check: string; start: string; tags: string[] }): CommandResource<'running' | 'stopped'> {
   return new CommandResource({
     id: `service:${opts.name}`,
     kind: 'service',
     tags: opts.tags,
-    probe: { sh: `if ${opts.check}; then echo running; else echo stopped; fi` },
-    needed: (f) => f.sh.trim() !== 'running',
+    probe: shProbe(`service ${opts.name}`, `if ${opts.check}; then echo running; else echo stopped; fi`, (out) => oneWord(out, ['running', 'stopped'] as const)),
+    needed: (state) => state !== 'running',
     summary: `start service ${opts.name}`,
     run: opts.start,
     action: 'start',

@@ -1,4 +1,6 @@
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+// A directory with owner, group and mode (created with its parents when missing).
+import { ProbeParseError, shProbe, type Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
 import { normMode } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
 
@@ -10,7 +12,21 @@ export interface DirectorySpec {
   tags: string[];
 }
 
-export class DirectoryResource implements Resource {
+export type DirectoryState = { exists: false } | { exists: true; owner: string; group: string; mode: string };
+
+export function directoryProbe(path: string): Probe<DirectoryState> {
+  const p = shellQuote(path);
+  return shProbe(`directory ${path}`, `if [ -d ${p} ]; then stat -L -c '%U %G %a' -- ${p}; elif [ -e ${p} ] || [ -L ${p} ]; then echo NOTDIR; else echo ABSENT; fi`, (out) => {
+    const text = out.toString('utf8').trim();
+    if (text === 'ABSENT') return { exists: false };
+    if (text === 'NOTDIR') throw new ProbeParseError(`${path} exists but is not a directory`);
+    const m = /^(\S+) (\S+) ([0-7]+)$/.exec(text);
+    if (!m) throw new ProbeParseError(`unexpected output for ${path}`);
+    return { exists: true, owner: m[1] ?? '', group: m[2] ?? '', mode: normMode(m[3] ?? '') };
+  });
+}
+
+export class DirectoryResource implements Resource<DirectoryState> {
   readonly kind = 'directory';
   readonly id: string;
   readonly tags: readonly string[];
@@ -19,23 +35,21 @@ export class DirectoryResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    const p = shellQuote(this.spec.path);
-    return { sh: `if [ -d ${p} ]; then stat -c '%U %G %a' -- ${p}; else echo ABSENT; fi` };
+  probe(): Probe<DirectoryState> {
+    return directoryProbe(this.spec.path);
   }
 
-  plan(fact: Fact): Change | null {
+  plan(state: DirectoryState): Change | null {
     const s = this.spec;
     const p = shellQuote(s.path);
     const mode = normMode(s.mode);
     const fix = `chown ${shellQuote(`${s.owner}:${s.group}`)} ${p} && chmod ${mode.padStart(4, '0')} ${p}`;
-    if (fact.sh.startsWith('ABSENT') || fact.sh.trim() === '') {
+    if (!state.exists) {
       return { action: 'create', summary: `create directory ${s.path} (${s.owner}:${s.group} ${mode.padStart(4, '0')})`, sh: `mkdir -p ${p} && ${fix}` };
     }
-    const [owner, group, cur] = fact.sh.trim().split(' ');
     const diffs: string[] = [];
-    if (owner !== s.owner || group !== s.group) diffs.push(`owner ${owner}:${group} → ${s.owner}:${s.group}`);
-    if (normMode(cur ?? '') !== mode) diffs.push(`mode ${cur} → ${mode}`);
+    if (state.owner !== s.owner || state.group !== s.group) diffs.push(`owner ${state.owner}:${state.group} → ${s.owner}:${s.group}`);
+    if (state.mode !== mode) diffs.push(`mode ${state.mode} → ${mode}`);
     if (diffs.length === 0) return null;
     return { action: 'update', summary: `directory ${s.path}: ${diffs.join(', ')}`, sh: fix };
   }

@@ -1,8 +1,9 @@
 // Taking one owner's file away (detach): removed, or set aside under another name so
 // nothing is lost; never a file another owner marked, nor one nobody marked.
 import { contentOwner, type Conflict } from '../ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { fileProbe, parseFileState, type FileState } from './file-state.js';
+import type { Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
+import { byteString, fileProbe, type FileState } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
 
 export interface FileRemovalSpec {
@@ -15,7 +16,7 @@ export interface FileRemovalSpec {
   notify?: string[];
 }
 
-export class FileRemovalResource implements Resource {
+export class FileRemovalResource implements Resource<FileState> {
   readonly kind = 'file_removal';
   readonly id: string;
   readonly tags: readonly string[];
@@ -24,29 +25,27 @@ export class FileRemovalResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe(this.spec.path) };
+  probe(): Probe<FileState> {
+    return fileProbe(this.spec.path);
   }
 
   private owner(state: FileState): string | undefined {
-    return state.exists ? contentOwner(state.content) : undefined;
+    return state.exists ? contentOwner(byteString(state.content)) : undefined;
   }
 
-  conflicts(fact: Fact): Conflict[] {
-    const owner = this.owner(parseFileState(fact.sh));
+  conflicts(state: FileState): Conflict[] {
+    const owner = this.owner(state);
     if (owner === undefined || owner === this.spec.markedBy) return [];
     return [{ message: `${this.spec.path} belongs to cluster ${owner}: it is not this cluster's to remove`, owner }];
   }
 
-  notes(fact: Fact): string[] {
-    const state = parseFileState(fact.sh);
+  notes(state: FileState): string[] {
     if (state.exists && this.owner(state) === undefined) return [`${this.spec.path} has no tpa-barman marker: left alone (remove it by hand if it is this cluster's)`];
     return [];
   }
 
-  plan(fact: Fact): Change | null {
+  plan(state: FileState): Change | null {
     const s = this.spec;
-    const state = parseFileState(fact.sh);
     if (!state.exists || this.owner(state) !== s.markedBy) return null;
     const guard = { path: s.path, sha256: state.sha256 };
     if (s.setAsideTo) {

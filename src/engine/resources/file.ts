@@ -1,6 +1,8 @@
+// A whole file we own: content (exact bytes), owner, group and mode.
 import { contentOwner, withoutMarkerLines, type Conflict } from '../ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { attrsDiffer, fileDiff, fileProbe, normMode, parseFileState, sha256, writeSnippet, type FileState } from './file-state.js';
+import type { Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
+import { attrsDiffer, byteString, fileDiff, fileProbe, normMode, sha256, utf8ByteString, writeSnippet, type FileState } from './file-state.js';
 import { shellQuote } from '../../util/shell.js';
 
 /** Content not known until an earlier step has run (plan mode only). */
@@ -11,7 +13,7 @@ export interface FileSpec {
   path: string;
   /** Override the resource id (when one path is managed in two phases). */
   id?: string;
-  /** Desired content; a function when it depends on what is there now. */
+  /** Desired content (text, written as UTF-8); a function when it depends on what is there now. */
   content: MaybeKnown<string> | ((current: FileState) => string);
   owner: string;
   group: string;
@@ -35,8 +37,7 @@ export interface FileSpec {
   shared?: { override: string };
 }
 
-/** A whole file we own: content, owner, group and mode. */
-export class FileResource implements Resource {
+export class FileResource implements Resource<FileState> {
   readonly kind = 'file';
   readonly id: string;
   readonly tags: readonly string[];
@@ -45,14 +46,14 @@ export class FileResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe(this.spec.path) };
+  probe(): Probe<FileState> {
+    return fileProbe(this.spec.path);
   }
 
   /** The other owner of the file as it is now, if it has one. */
   private foreignOwner(state: FileState): string | undefined {
     if (this.spec.markedBy === undefined || !state.exists) return undefined;
-    const owner = contentOwner(state.content);
+    const owner = contentOwner(byteString(state.content));
     return owner !== undefined && owner !== this.spec.markedBy ? owner : undefined;
   }
 
@@ -62,31 +63,31 @@ export class FileResource implements Resource {
     return typeof c === 'function' ? c(state) : c;
   }
 
-  conflicts(fact: Fact): Conflict[] {
+  conflicts(state: FileState): Conflict[] {
     const s = this.spec;
-    const state = parseFileState(fact.sh);
     const owner = this.foreignOwner(state);
     if (owner === undefined) return [];
     if (!s.shared) return [{ message: `${s.path} belongs to cluster ${owner}`, owner }];
     const want = this.desired(state);
-    if (want === undefined || withoutMarkerLines(want) === withoutMarkerLines(state.content ?? '')) return [];
+    if (want === undefined || sameButMarkers(want, state.content)) return [];
     return [
       {
         message: `${s.path} is shared and was set by cluster ${owner}; this cluster's values differ`,
         owner,
-        diff: s.secret ? undefined : fileDiff(s.path, withoutMarkerLines(state.content ?? ''), withoutMarkerLines(want)),
+        diff: s.secret
+          ? undefined
+          : fileDiff(s.path, Buffer.from(withoutMarkerLines(byteString(state.content)), 'latin1'), Buffer.from(withoutMarkerLines(utf8ByteString(want)), 'latin1')),
         override: s.shared.override,
       },
     ];
   }
 
-  plan(fact: Fact): Change | null {
+  plan(state: FileState): Change | null {
     const s = this.spec;
-    const state = parseFileState(fact.sh);
     if (s.shared && this.foreignOwner(state) !== undefined) {
       // Another owner's copy of the same values stays theirs: nothing to do.
       const want = this.desired(state);
-      if (want !== undefined && withoutMarkerLines(want) === withoutMarkerLines(state.content ?? '') && attrsDiffer(state, s.owner, s.group, s.mode).length === 0) return null;
+      if (want !== undefined && sameButMarkers(want, state.content) && attrsDiffer(state, s.owner, s.group, s.mode).length === 0) return null;
     }
     const attrs = `${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')}`;
     if (s.content === KNOWN_AFTER_APPLY) {
@@ -97,8 +98,7 @@ export class FileResource implements Resource {
         notify: s.notify,
       };
     }
-    const content = typeof s.content === 'function' ? s.content(state) : s.content;
-    // Compare checksums: the probe returns at most MAX_DIFF_BYTES of content.
+    const content = Buffer.from(typeof s.content === 'function' ? s.content(state) : s.content, 'utf8');
     const contentDiffers = !state.exists || (!s.createOnly && state.sha256 !== sha256(content));
     const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
     if (!contentDiffers && attrChanges.length === 0) return null;
@@ -110,7 +110,7 @@ export class FileResource implements Resource {
         notify: s.notify,
       };
     }
-    const diff = s.secret ? `(secret content of ${s.path} ${state.exists ? 'changes' : 'is created'}; not shown)` : fileDiff(s.path, state.content, content);
+    const diff = s.secret ? `(secret content of ${s.path} ${state.exists ? 'changes' : 'is created'}; not shown)` : fileDiff(s.path, state.exists ? state.content : undefined, content);
     return {
       action: state.exists ? 'update' : 'create',
       summary: `${state.exists ? 'update' : 'create'} ${s.path} (${attrs})${attrChanges.length ? `; ${attrChanges.join(', ')}` : ''}`,
@@ -120,4 +120,9 @@ export class FileResource implements Resource {
       notify: s.notify,
     };
   }
+}
+
+/** Our text and their bytes say the same, but for marker lines. */
+function sameButMarkers(want: string, content: Buffer): boolean {
+  return withoutMarkerLines(utf8ByteString(want)) === withoutMarkerLines(byteString(content));
 }

@@ -1,9 +1,13 @@
 // Line-managed files (authorized_keys, known_hosts, .pgpass, /etc/hosts, pg_hba.conf):
-// only our lines change; every other byte is kept. The new content is computed here
-// and written with a compare-and-swap guard, so a concurrent writer is never lost.
+// only our lines change; every other byte is kept. The whole file is read (any size up
+// to MAX_FILE_BYTES), edited as bytes — one character per byte (byteString), so another
+// encoding, CRLF or a missing final newline come back exactly as they were — and the
+// new content is written whole with a compare-and-swap guard, so a concurrent writer is
+// never lost.
 import { markerText, parseMark, type Conflict, type Mark } from '../ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { attrsDiffer, fileProbe, normMode, parseFileState, writeSnippet } from './file-state.js';
+import type { Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
+import { attrsDiffer, byteString, fileDiff, fileProbe, fromByteString, normMode, utf8ByteString, writeSnippet, type FileState } from './file-state.js';
 import { KNOWN_AFTER_APPLY, type MaybeKnown } from './file.js';
 
 export interface LineEntry {
@@ -80,7 +84,9 @@ function withClaimComments(entries: ReadonlyArray<{ match: string; line: string;
 
 /**
  * Pure: the file content with our entries present exactly once each, others untouched.
- * With an owner, lines marked by another owner are left exactly as they are.
+ * With an owner, lines marked by another owner are left exactly as they are. A file
+ * that does not end with a newline still does not (lines added at the bottom go after
+ * a newline that separates them from the last line).
  */
 export function editLines(
   before: string,
@@ -113,10 +119,24 @@ export function editLines(
       result.splice(at, 0, ...missing);
     }
   }
-  return result.join('\n') + (result.length > 0 && (hadTrailingNewline || missing.length > 0) ? '\n' : '');
+  return result.join('\n') + (result.length > 0 && hadTrailingNewline ? '\n' : '');
 }
 
-export class LinesResource implements Resource {
+/** The spec's text (UTF-8) in the byte form the file's content is edited in. */
+function inBytes(spec: LinesSpec): LinesSpec {
+  return {
+    ...spec,
+    markedBy: spec.markedBy === undefined ? undefined : utf8ByteString(spec.markedBy),
+    entries: spec.entries.map((e) => ({
+      ...e,
+      match: utf8ByteString(e.match),
+      line: e.line === KNOWN_AFTER_APPLY ? e.line : utf8ByteString(e.line),
+      claim: e.claim === undefined ? undefined : utf8ByteString(e.claim),
+    })),
+  };
+}
+
+export class LinesResource implements Resource<FileState> {
   readonly kind = 'lines';
   readonly id: string;
   readonly tags: readonly string[];
@@ -125,18 +145,16 @@ export class LinesResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe(this.spec.path) };
+  probe(): Probe<FileState> {
+    return fileProbe(this.spec.path);
   }
 
-  conflicts(fact: Fact): Conflict[] {
-    const state = parseFileState(fact.sh);
-    return state.exists ? lineConflicts(state.content ?? '', this.spec) : [];
+  conflicts(state: FileState): Conflict[] {
+    return state.exists ? lineConflicts(byteString(state.content), inBytes(this.spec)) : [];
   }
 
-  plan(fact: Fact): Change | null {
+  plan(state: FileState): Change | null {
     const s = this.spec;
-    const state = parseFileState(fact.sh);
     const label = s.label ?? s.path;
     const unknown = s.entries.filter((e) => e.line === KNOWN_AFTER_APPLY);
     if (unknown.length > 0) {
@@ -147,22 +165,26 @@ export class LinesResource implements Resource {
         notify: s.notify,
       };
     }
+    const b = inBytes(s);
     const entries = withClaimComments(
-      s.entries.map((e) => ({ match: e.match, line: e.line as string, claim: e.claim })),
-      s.markedBy,
+      b.entries.map((e) => ({ match: e.match, line: e.line as string, claim: e.claim })),
+      b.markedBy,
     );
-    const before = state.content ?? '';
-    const after = editLines(before, entries, s.matchMode, s.insert, s.markedBy);
+    const before = byteString(state.content);
+    const after = editLines(before, entries, s.matchMode, s.insert, b.markedBy);
     const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
     if (state.exists && after === before && attrChanges.length === 0) return null;
     const beforeLines = new Set(before.split('\n'));
-    const added = s.entries.filter((e) => !beforeLines.has(e.line as string));
+    const added = s.entries.filter((_, i) => !beforeLines.has(b.entries[i]?.line as string));
     const details = added.map((e) => `+ ${lineShown(e, s.secret)}`);
+    const content = fromByteString(after);
     return {
       action: state.exists ? 'update' : 'create',
       summary: `${state.exists ? 'update' : 'create'} ${label}: ${added.length} line(s) to add or replace${attrChanges.length ? `; ${attrChanges.join(', ')}` : ''} (${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')})`,
       details,
-      sh: writeSnippet(s.path, after, s.owner, s.group, s.mode),
+      // Secret files (.pgpass) show only the masked lines above, never a diff.
+      diff: s.secret || after === before ? undefined : fileDiff(s.path, state.exists ? state.content : undefined, content),
+      sh: writeSnippet(s.path, content, s.owner, s.group, s.mode),
       guard: { path: s.path, sha256: state.sha256 },
       notify: s.notify,
     };
@@ -244,7 +266,7 @@ export interface LineRemovalSpec {
   label?: string;
 }
 
-/** Pure: the content without the owner's selected lines. */
+/** Pure: the content without the owner's selected lines (a missing final newline stays missing). */
 export function removeOwnedLines(before: string, spec: LineRemovalSpec): { after: string; removed: string[] } {
   if (before === '') return { after: before, removed: [] };
   const lines = before.replace(/\n$/, '').split('\n');
@@ -267,11 +289,11 @@ export function removeOwnedLines(before: string, spec: LineRemovalSpec): { after
     (drop ? removed : kept).push(line);
   }
   if (removed.length === 0) return { after: before, removed };
-  return { after: kept.length ? `${kept.join('\n')}\n` : '', removed };
+  return { after: kept.length ? `${kept.join('\n')}${before.endsWith('\n') ? '\n' : ''}` : '', removed };
 }
 
-/** Removes the lines one owner put in a line-managed file; every other line stays. */
-export class LineRemovalResource implements Resource {
+/** Removes the lines one owner put in a line-managed file; every other byte stays. */
+export class LineRemovalResource implements Resource<FileState> {
   readonly kind = 'lines_removal';
   readonly id: string;
   readonly tags: readonly string[];
@@ -280,15 +302,19 @@ export class LineRemovalResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    return { sh: fileProbe(this.spec.path) };
+  probe(): Probe<FileState> {
+    return fileProbe(this.spec.path);
   }
 
-  plan(fact: Fact): Change | null {
+  plan(state: FileState): Change | null {
     const s = this.spec;
-    const state = parseFileState(fact.sh);
     if (!state.exists) return null;
-    const { after, removed } = removeOwnedLines(state.content ?? '', s);
+    const inBytesSpec: LineRemovalSpec = {
+      ...s,
+      markedBy: utf8ByteString(s.markedBy),
+      claimedData: s.claimedData?.map((d) => ({ match: utf8ByteString(d.match), claim: utf8ByteString(d.claim) })),
+    };
+    const { after, removed } = removeOwnedLines(byteString(state.content), inBytesSpec);
     if (removed.length === 0) return null;
     const label = s.label ?? s.path;
     return {
@@ -296,7 +322,7 @@ export class LineRemovalResource implements Resource {
       summary: `${label}: remove ${removed.length} line(s) of ${s.markedBy}`,
       details: removed.map((l) => `- ${s.secret && !l.startsWith('#') ? '(secret line)' : l}`),
       // Keep the file's own owner and mode: only lines go.
-      sh: writeSnippet(s.path, after, state.owner ?? 'root', state.group ?? 'root', state.mode ?? '0644'),
+      sh: writeSnippet(s.path, fromByteString(after), state.owner ?? 'root', state.group ?? 'root', state.mode ?? '0644'),
       guard: { path: s.path, sha256: state.sha256 },
       notify: s.notify,
     };

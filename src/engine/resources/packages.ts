@@ -1,6 +1,7 @@
 // Debian packages present (optionally pinned). One probe for the whole list.
 import type { Conflict } from '../ownership.js';
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+import { ProbeParseError, shProbe, type Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
 import { shellQuote } from '../../util/shell.js';
 
 export interface PackageWant {
@@ -9,12 +10,19 @@ export interface PackageWant {
   version?: string;
 }
 
+export interface PackageState {
+  /** Installed (dpkg status `ii`) packages and their versions. */
+  installed: Map<string, string>;
+  /** apt's candidate version of each package, where it has one. */
+  candidate: Map<string, string>;
+}
+
 function versionMatches(installed: string, want: string): boolean {
   const re = new RegExp(`^${want.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
   return re.test(installed);
 }
 
-export class PackagesResource implements Resource {
+export class PackagesResource implements Resource<PackageState> {
   readonly kind = 'package';
   readonly id: string;
   readonly tags: readonly string[];
@@ -31,16 +39,23 @@ export class PackagesResource implements Resource {
     this.tags = tags;
   }
 
-  probe(): ProbeSpec {
+  probe(): Probe<PackageState> {
     const names = this.packages.map((p) => shellQuote(p.name)).join(' ');
-    return {
-      sh: `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names} 2>/dev/null; echo @@policy; LANG=C apt-cache policy ${names} 2>/dev/null | awk '/^[^ ]/{p=$1} /Candidate:/{print p"\\t"$2}'`,
-    };
+    // dpkg-query exits 1 for a package it does not know (not installed): a state, not a
+    // failure. Anything else, and a failing apt-cache, is a failed probe.
+    const sh = [
+      `command -v dpkg-query >/dev/null || { echo 'dpkg-query not found: tpa-barman manages Debian packages (dpkg, apt)' >&2; exit 1; }`,
+      `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names}; _rc=$?; [ "$_rc" -le 1 ] || exit "$_rc"`,
+      'echo @@policy',
+      `_pol=$(LANG=C apt-cache policy ${names}) || exit $?`,
+      `printf '%s\\n' "$_pol" | awk '/^[^ ]/{p=$1} /Candidate:/{print p"\\t"$2}'`,
+    ].join('\n');
+    return shProbe(`packages ${this.packages.map((p) => p.name).join(' ')}`, sh, parsePackageState);
   }
 
-  conflicts(fact: Fact): Conflict[] {
+  conflicts(state: PackageState): Conflict[] {
     if (this.keepInstalledVersions === undefined) return [];
-    const installed = installedVersions(fact);
+    const installed = state.installed;
     const out: Conflict[] = [];
     for (const p of this.packages) {
       const v = installed.get(p.name);
@@ -51,14 +66,8 @@ export class PackagesResource implements Resource {
     return out;
   }
 
-  plan(fact: Fact): Change | null {
-    const policyPart = fact.sh.split('@@policy')[1] ?? '';
-    const installed = installedVersions(fact);
-    const candidate = new Map<string, string>();
-    for (const line of policyPart.split('\n')) {
-      const [name, version] = line.split('\t');
-      if (name && version) candidate.set(name.replace(/:$/, ''), version);
-    }
+  plan(state: PackageState): Change | null {
+    const { installed, candidate } = state;
     const missing = this.packages.filter((p) => {
       const v = installed.get(p.name);
       return v === undefined || (p.version !== undefined && !versionMatches(v, p.version));
@@ -77,11 +86,19 @@ export class PackagesResource implements Resource {
   }
 }
 
-function installedVersions(fact: Fact): Map<string, string> {
+export function parsePackageState(out: Buffer): PackageState {
+  const text = out.toString('utf8');
+  const at = text.indexOf('@@policy\n');
+  if (at < 0) throw new ProbeParseError('no apt-cache policy section');
   const installed = new Map<string, string>();
-  for (const line of (fact.sh.split('@@policy')[0] ?? '').split('\n')) {
+  for (const line of text.slice(0, at).split('\n')) {
     const [name, status, version] = line.split('\t');
     if (name && status?.startsWith('ii') && version) installed.set(name, version);
   }
-  return installed;
+  const candidate = new Map<string, string>();
+  for (const line of text.slice(at + '@@policy\n'.length).split('\n')) {
+    const [name, version] = line.split('\t');
+    if (name && version) candidate.set(name.replace(/:$/, ''), version);
+  }
+  return { installed, candidate };
 }

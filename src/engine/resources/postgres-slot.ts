@@ -1,9 +1,12 @@
 // A replication slot that must not exist. A slot nobody reads from keeps WAL forever and
 // fills the disk, so a slot whose consumer we stop must go with it.
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+import { ProbeParseError, sqlProbe, type Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
 import { quoteLiteral } from '../../postgres/sql.js';
 
-export class PgSlotAbsentResource implements Resource {
+export type SlotState = 'absent' | 'active' | 'inactive';
+
+export class PgSlotAbsentResource implements Resource<SlotState> {
   readonly kind = 'pg_slot_absent';
   readonly id: string;
   readonly tags: readonly string[];
@@ -19,12 +22,18 @@ export class PgSlotAbsentResource implements Resource {
     this.tags = tags;
   }
 
-  probe(): ProbeSpec {
-    return { sql: `SELECT coalesce((SELECT CASE WHEN active THEN 'active' ELSE 'inactive' END FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(this.slot)}), 'absent')` };
+  probe(): Probe<SlotState> {
+    return sqlProbe(
+      `replication slot ${this.slot}`,
+      `SELECT coalesce((SELECT CASE WHEN active THEN 'active' ELSE 'inactive' END FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(this.slot)}), 'absent')`,
+      (v) => {
+        if (v === 'absent' || v === 'active' || v === 'inactive') return v;
+        throw new ProbeParseError('expected absent, active or inactive');
+      },
+    );
   }
 
-  plan(fact: Fact): Change | null {
-    const state = fact.sql?.trim();
+  plan(state: SlotState): Change | null {
     if (state === 'absent') return null;
     const name = quoteLiteral(this.slot);
     // The consumer was just stopped on another host: give its walsender time to exit.
@@ -42,7 +51,6 @@ export class PgSlotAbsentResource implements Resource {
       summary: `drop replication slot ${this.slot}${state === 'active' ? ' (in use now)' : ''}: ${this.reason}`,
       details: [`SELECT pg_drop_replication_slot(${name})`],
       sql: [sql],
-      knownAfterApply: fact.sql === null,
     };
   }
 }

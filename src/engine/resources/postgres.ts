@@ -2,8 +2,9 @@
 // from the host's single psql probe; changes run in the host's single transaction.
 // Passwords never leave the controller: a SCRAM-SHA-256 verifier is computed locally
 // (re-using the existing salt when the password is unchanged, so nothing rotates).
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
-import { quoteIdent, quoteLiteral } from '../../postgres/sql.js';
+import { sqlJsonProbe, type JsonOf, type Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
+import { grantExecuteSql, grantRoleSql, quoteIdent, quoteLiteral } from '../../postgres/sql.js';
 import { scramSha256Verifier, scramVerifierMatches } from '../../postgres/scram.js';
 import { KNOWN_AFTER_APPLY, type MaybeKnown } from './file.js';
 
@@ -16,7 +17,8 @@ export interface RoleAttrs {
   replication?: boolean;
 }
 
-const ATTR_COLUMNS: Record<keyof RoleAttrs, [string, string, string]> = {
+type BoolColumn = 'rolsuper' | 'rolcreatedb' | 'rolcreaterole' | 'rolcanlogin' | 'rolinherit' | 'rolreplication';
+const ATTR_COLUMNS: Record<keyof RoleAttrs, [BoolColumn, string, string]> = {
   superuser: ['rolsuper', 'SUPERUSER', 'NOSUPERUSER'],
   createdb: ['rolcreatedb', 'CREATEDB', 'NOCREATEDB'],
   createrole: ['rolcreaterole', 'CREATEROLE', 'NOCREATEROLE'],
@@ -39,30 +41,21 @@ export interface RoleSpec {
   tags: string[];
 }
 
-interface RoleFact {
-  rolsuper: boolean;
-  rolcreatedb: boolean;
-  rolcreaterole: boolean;
-  rolcanlogin: boolean;
-  rolinherit: boolean;
-  rolreplication: boolean;
-  rolconnlimit: number;
-  rolpassword: string | null;
-  member_of: string[] | null;
-}
+const ROLE_SHAPE = {
+  rolsuper: 'boolean',
+  rolcreatedb: 'boolean',
+  rolcreaterole: 'boolean',
+  rolcanlogin: 'boolean',
+  rolinherit: 'boolean',
+  rolreplication: 'boolean',
+  rolconnlimit: 'number',
+  rolpassword: 'string|null',
+  member_of: 'string[]|null',
+} as const;
+/** A role as pg_authid has it; null: no such role. */
+export type RoleFact = JsonOf<typeof ROLE_SHAPE> | null;
 
-function sqlFact<T>(fact: Fact): T | null | undefined {
-  if (fact.sql === null) return undefined; // PostgreSQL not reachable
-  const text = fact.sql.trim();
-  if (text === '') return null;
-  return JSON.parse(text) as T;
-}
-
-function unreachableChange(what: string): Change {
-  return { action: 'alter', summary: `${what} (PostgreSQL not reachable: known after apply)`, knownAfterApply: true };
-}
-
-export class PgRoleResource implements Resource {
+export class PgRoleResource implements Resource<RoleFact> {
   readonly kind = 'pg_role';
   readonly id: string;
   readonly tags: readonly string[];
@@ -71,25 +64,24 @@ export class PgRoleResource implements Resource {
     this.tags = spec.tags;
   }
 
-  probe(): ProbeSpec {
-    return {
-      sql: `SELECT row_to_json(r) FROM (SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit, rolreplication, rolconnlimit, rolpassword, (SELECT json_agg(g.rolname ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = a.oid) AS member_of FROM pg_authid a WHERE rolname = ${quoteLiteral(this.spec.name)}) r`,
-    };
+  probe(): Probe<RoleFact> {
+    return sqlJsonProbe(
+      `role ${this.spec.name}`,
+      `SELECT row_to_json(r) FROM (SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolinherit, rolreplication, rolconnlimit, rolpassword, (SELECT json_agg(g.rolname ORDER BY g.rolname) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = a.oid) AS member_of FROM pg_authid a WHERE rolname = ${quoteLiteral(this.spec.name)}) r`,
+      ROLE_SHAPE,
+    );
   }
 
-  notes(fact: Fact): string[] {
+  notes(cur: RoleFact): string[] {
     const managed = this.spec.managedMemberships;
-    const cur = sqlFact<RoleFact>(fact);
     if (!managed || !cur?.member_of) return [];
     return cur.member_of
       .filter((g) => !managed.includes(g))
       .map((g) => `role ${this.spec.name} is also a member of ${g}, granted outside tpa-barman: left as it is`);
   }
 
-  plan(fact: Fact): Change | null {
+  plan(cur: RoleFact): Change | null {
     const s = this.spec;
-    const cur = sqlFact<RoleFact>(fact);
-    if (cur === undefined) return unreachableChange(`role ${s.name}`);
     const name = quoteIdent(s.name);
     const attrWords = (Object.keys(s.attrs) as Array<keyof RoleAttrs>).map((k) => {
       const [, yes, no] = ATTR_COLUMNS[k];
@@ -107,7 +99,7 @@ export class PgRoleResource implements Resource {
       for (const k of Object.keys(s.attrs) as Array<keyof RoleAttrs>) {
         const [col, yes, no] = ATTR_COLUMNS[k];
         const want = s.attrs[k] ?? false;
-        const have = cur[col as keyof RoleFact] as boolean;
+        const have = cur[col];
         if (want !== have) {
           changes.push(want ? yes : no);
           notes.push(`${have ? yes : no} → ${want ? yes : no}`);
@@ -128,7 +120,7 @@ export class PgRoleResource implements Resource {
       const existing = cur?.rolpassword ?? null;
       if (!existing || !existing.startsWith('SCRAM-SHA-256$') || !scramVerifierMatches(existing, s.password)) {
         secretSql.push(`ALTER ROLE ${name} PASSWORD ${quoteLiteral(scramSha256Verifier(s.password))}`);
-        notes.push(existing ? 'set password (SCRAM-SHA-256)' : 'set password (SCRAM-SHA-256)');
+        notes.push('set password (SCRAM-SHA-256)');
       }
     }
     if (sql.length === 0 && secretSql.length === 0 && !passwordUnknown) return null;
@@ -144,9 +136,14 @@ export class PgRoleResource implements Resource {
   }
 }
 
-export class PgFunctionGrantResource implements Resource {
+const GRANT_SHAPE = { fn: 'boolean', granted: 'boolean' } as const;
+export type GrantFact = JsonOf<typeof GRANT_SHAPE> | null;
+
+export class PgFunctionGrantResource implements Resource<GrantFact> {
   readonly kind = 'pg_grant';
   readonly id: string;
+  /** Built (and the signature checked) up front: a bad signature never reaches a host. */
+  private readonly grantSql: string;
   constructor(
     readonly role: string,
     /** regprocedure signature, e.g. `pg_catalog.pg_backup_start(text, boolean)`. */
@@ -154,22 +151,25 @@ export class PgFunctionGrantResource implements Resource {
     readonly tags: readonly string[],
   ) {
     this.id = `pg_grant:${role}:${signature}`;
+    this.grantSql = grantExecuteSql(signature, role);
   }
-  probe(): ProbeSpec {
-    return {
-      sql: `SELECT json_build_object('fn', to_regprocedure(${quoteLiteral(this.signature)}) IS NOT NULL, 'granted', EXISTS (SELECT 1 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE p.oid = to_regprocedure(${quoteLiteral(this.signature)}) AND a.privilege_type = 'EXECUTE' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = ${quoteLiteral(this.role)})))`,
-    };
+  probe(): Probe<GrantFact> {
+    return sqlJsonProbe(
+      `EXECUTE on ${this.signature} for ${this.role}`,
+      `SELECT json_build_object('fn', to_regprocedure(${quoteLiteral(this.signature)}) IS NOT NULL, 'granted', EXISTS (SELECT 1 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE p.oid = to_regprocedure(${quoteLiteral(this.signature)}) AND a.privilege_type = 'EXECUTE' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = ${quoteLiteral(this.role)})))`,
+      GRANT_SHAPE,
+    );
   }
-  plan(fact: Fact): Change | null {
-    const cur = sqlFact<{ fn: boolean; granted: boolean }>(fact);
-    if (cur === undefined) return unreachableChange(`grant EXECUTE on ${this.signature} to ${this.role}`);
+  plan(cur: GrantFact): Change | null {
     if (cur?.granted) return null;
-    const sql = `GRANT EXECUTE ON FUNCTION ${this.signature} TO ${quoteIdent(this.role)}`;
-    return { action: 'grant', summary: `grant EXECUTE on ${this.signature} to ${this.role}`, details: [sql], sql: [sql] };
+    return { action: 'grant', summary: `grant EXECUTE on ${this.signature} to ${this.role}`, details: [this.grantSql], sql: [this.grantSql] };
   }
 }
 
-export class PgMembershipResource implements Resource {
+const MEMBER_SHAPE = { member: 'boolean' } as const;
+export type MembershipFact = JsonOf<typeof MEMBER_SHAPE> | null;
+
+export class PgMembershipResource implements Resource<MembershipFact> {
   readonly kind = 'pg_membership';
   readonly id: string;
   constructor(
@@ -180,16 +180,16 @@ export class PgMembershipResource implements Resource {
   ) {
     this.id = `pg_membership:${group}:${member}`;
   }
-  probe(): ProbeSpec {
-    return {
-      sql: `SELECT json_build_object('member', EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = ${quoteLiteral(this.group)} AND u.rolname = ${quoteLiteral(this.member)}))`,
-    };
+  probe(): Probe<MembershipFact> {
+    return sqlJsonProbe(
+      `membership of ${this.member} in ${this.group}`,
+      `SELECT json_build_object('member', EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = ${quoteLiteral(this.group)} AND u.rolname = ${quoteLiteral(this.member)}))`,
+      MEMBER_SHAPE,
+    );
   }
-  plan(fact: Fact): Change | null {
-    const cur = sqlFact<{ member: boolean }>(fact);
-    if (cur === undefined) return unreachableChange(`grant ${this.group} to ${this.member}`);
+  plan(cur: MembershipFact): Change | null {
     if (cur?.member) return null;
-    const sql = `GRANT ${quoteIdent(this.group)} TO ${quoteIdent(this.member)}`;
+    const sql = grantRoleSql(this.group, this.member);
     return { action: 'grant', summary: `grant role ${this.group} to ${this.member}`, details: [sql], sql: [sql] };
   }
 }

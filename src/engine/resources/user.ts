@@ -1,8 +1,14 @@
 // OS group and system user. Existing users are only modified where they differ.
-import type { Change, Fact, ProbeSpec, Resource } from '../resource.js';
+import { ProbeParseError, shProbe, type Probe } from '../probe.js';
+import type { Change, Resource } from '../resource.js';
 import { shellQuote } from '../../util/shell.js';
 
-export class GroupResource implements Resource {
+/** getent exits 2 for "no such entry": a state; anything else non-zero fails the probe. */
+function getent(db: string, name: string): string {
+  return `getent ${db} ${shellQuote(name)}; _rc=$?; [ "$_rc" -eq 0 ] || [ "$_rc" -eq 2 ] || exit "$_rc"`;
+}
+
+export class GroupResource implements Resource<boolean> {
   readonly kind = 'group';
   readonly id: string;
   constructor(
@@ -11,11 +17,11 @@ export class GroupResource implements Resource {
   ) {
     this.id = `group:${name}`;
   }
-  probe(): ProbeSpec {
-    return { sh: `getent group ${shellQuote(this.name)} || true` };
+  probe(): Probe<boolean> {
+    return shProbe(`group ${this.name}`, getent('group', this.name), (out) => out.toString('utf8').trim() !== '');
   }
-  plan(fact: Fact): Change | null {
-    if (fact.sh.trim() !== '') return null;
+  plan(exists: boolean): Change | null {
+    if (exists) return null;
     return { action: 'create', summary: `create group ${this.name}`, sh: `groupadd --system ${shellQuote(this.name)}` };
   }
 }
@@ -28,7 +34,20 @@ export interface UserSpec {
   tags: string[];
 }
 
-export class UserResource implements Resource {
+export type UserState = { exists: false } | { exists: true; home: string; shell: string; group: string };
+
+export function userProbe(name: string): Probe<UserState> {
+  const n = shellQuote(name);
+  return shProbe(`user ${name}`, `${getent('passwd', name)}\necho @@\nif id ${n} >/dev/null 2>&1; then id -gn ${n}; fi`, (out) => {
+    const [passwd = '', group = ''] = out.toString('utf8').split('@@\n');
+    if (passwd.trim() === '') return { exists: false };
+    const fields = passwd.trim().split(':');
+    if (fields.length < 7 || group.trim() === '') throw new ProbeParseError(`unexpected passwd entry for ${name}`);
+    return { exists: true, home: fields[5] ?? '', shell: fields[6] ?? '', group: group.trim() };
+  });
+}
+
+export class UserResource implements Resource<UserState> {
   readonly kind = 'user';
   readonly id: string;
   readonly tags: readonly string[];
@@ -36,34 +55,31 @@ export class UserResource implements Resource {
     this.id = `user:${spec.name}`;
     this.tags = spec.tags;
   }
-  probe(): ProbeSpec {
-    const n = shellQuote(this.spec.name);
-    return { sh: `getent passwd ${n} || true; echo @@; id -gn ${n} 2>/dev/null || true` };
+  probe(): Probe<UserState> {
+    return userProbe(this.spec.name);
   }
-  plan(fact: Fact): Change | null {
+  plan(state: UserState): Change | null {
     const s = this.spec;
-    const [passwd = '', grp = ''] = fact.sh.split('@@');
     const q = shellQuote;
-    if (passwd.trim() === '') {
+    if (!state.exists) {
       return {
         action: 'create',
         summary: `create user ${s.name} (group ${s.group}, home ${s.home}, shell ${s.shell})`,
         sh: `useradd --system --gid ${q(s.group)} --home-dir ${q(s.home)} --no-create-home --shell ${q(s.shell)} ${q(s.name)}`,
       };
     }
-    const fields = passwd.trim().split(':');
     const diffs: string[] = [];
     const args: string[] = [];
-    if (fields[5] !== s.home) {
-      diffs.push(`home ${fields[5]} → ${s.home}`);
+    if (state.home !== s.home) {
+      diffs.push(`home ${state.home} → ${s.home}`);
       args.push('--home', q(s.home));
     }
-    if (fields[6] !== s.shell) {
-      diffs.push(`shell ${fields[6]} → ${s.shell}`);
+    if (state.shell !== s.shell) {
+      diffs.push(`shell ${state.shell} → ${s.shell}`);
       args.push('--shell', q(s.shell));
     }
-    if (grp.trim() !== s.group) {
-      diffs.push(`group ${grp.trim()} → ${s.group}`);
+    if (state.group !== s.group) {
+      diffs.push(`group ${state.group} → ${s.group}`);
       args.push('--gid', q(s.group));
     }
     if (diffs.length === 0) return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCheckOutput } from '../../../src/commands/checks.js';
+import { parseCheckOutput } from '../../../src/util/check-report.js';
 
 describe('parseCheckOutput', () => {
   it('reads servers and their OK / FAILED checks with details', () => {

@@ -2,17 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { contentOwner, parseMark, withoutMarkerLines } from '../../../src/engine/ownership.js';
 import { ClaimCheckResource } from '../../../src/engine/resources/claim.js';
 import { FileRemovalResource } from '../../../src/engine/resources/file-removal.js';
-import { sha256 } from '../../../src/engine/resources/file-state.js';
+import { parseFileState, sha256, type FileState } from '../../../src/engine/resources/file-state.js';
 import { FileResource } from '../../../src/engine/resources/file.js';
 import { LineRemovalResource, LinesResource, editLines, lineConflicts, removeOwnedLines, type LinesSpec } from '../../../src/engine/resources/lines.js';
-import { PackagesResource } from '../../../src/engine/resources/packages.js';
-import type { Fact } from '../../../src/engine/resource.js';
+import { PackagesResource, parsePackageState } from '../../../src/engine/resources/packages.js';
 
-/** The fact a file probe prints for an existing file (see file-state.ts). */
-function fileFact(content: string, attrs = 'root root 644'): Fact {
-  return { sh: `${attrs}\n${sha256(content)}\n${content}`, shCode: 0, sql: null };
+/** The fact of an existing file, from what its probe prints (see fileProbe). */
+function fileFact(content: string, attrs = 'root root 644'): FileState {
+  return parseFileState('/x', Buffer.from(`${attrs} ${Buffer.byteLength(content)}\n${content}`));
 }
-const NO_FILE: Fact = { sh: '', shCode: 0, sql: null };
+const NO_FILE: FileState = parseFileState('/x', Buffer.from('ABSENT\n'));
 
 describe('markers', () => {
   it('parse owner, claim and the bare line for each style we write', () => {
@@ -162,7 +161,7 @@ describe('file ownership', () => {
 });
 
 describe('package versions on a shared host', () => {
-  const fact: Fact = { sh: 'barman\tii \t3.4.0-1\nrsync\tii \t3.2.7-1\n@@policy\nbarman:\t3.4.0-1\n', shCode: 0, sql: null };
+  const fact = parsePackageState(Buffer.from('barman\tii \t3.4.0-1\nrsync\tii \t3.2.7-1\n@@policy\nbarman:\t3.4.0-1\n'));
   it('a pinned version other than the installed one is a conflict, not an upgrade', () => {
     const r = new PackagesResource([{ name: 'barman', version: '3.10*' }, { name: 'rsync' }], [], 'shared host');
     expect(r.conflicts(fact).map((c) => c.message)).toEqual(['barman 3.4.0-1 is installed, this cluster wants 3.10*: shared host']);

@@ -1,13 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildFactsScript, concurrentGroups, newNonce, parseFacts, parseApply, buildApplyScript, type ApplyItem } from '../../../src/engine/scripts.js';
 import { REMOTE_RUNTIME } from '../../../src/engine/remote-runtime.js';
 
+function runSh(script: string): { stdout: string; stderr: string; code: number } {
+  const r = spawnSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? -1 };
+}
+
 /** Builds a host's apply script (its lock under `dir`, not /var/lock), runs it with sh: stdout and exit code. */
 function runApply(items: ApplyItem[], dir: string, nonce: string): { out: string; code: number } {
-  const script = buildApplyScript(items, [], undefined, nonce, 'test', 5).replace(/\/var\/lock/g, dir);
+  const script = buildApplyScript(items, [], undefined, nonce, 'test', 5);
   try {
-    return { out: execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' }), code: 0 };
+    return { out: execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8', env: { ...process.env, TPAB_LOCK_DIR: dir } }), code: 0 };
   } catch (e) {
     const err = e as { stdout: string; status: number };
     return { out: err.stdout, code: err.status };
@@ -15,20 +20,55 @@ function runApply(items: ApplyItem[], dir: string, nonce: string): { out: string
 }
 
 describe('batched scripts', () => {
-  it('frames probe output so binary and marker-like content survive', () => {
+  it('frames probe output so binary and marker-like content survive, byte for byte', () => {
     const nonce = newNonce();
-    const script = buildFactsScript(
-      [
-        { index: 0, spec: { sh: "printf 'a\\nb\\n@@tpab:fake:end:0:0\\n'" } },
-        { index: 3, spec: { sh: 'exit 7' } },
-      ],
-      undefined,
-      nonce,
-    );
-    const out = execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8' });
-    const facts = parseFacts(out, nonce, [0, 3]);
-    expect(facts.get(0)).toEqual({ sh: 'a\nb\n@@tpab:fake:end:0:0\n', shCode: 0, sql: null });
-    expect(facts.get(3)?.shCode).toBe(7);
+    const cmds = [
+      { index: 0, sh: "printf 'a\\nb\\n@@tpab:fake:end:0:0\\n\\351\\r\\n\\000'" },
+      { index: 3, sh: 'echo partial; echo "it broke" >&2; exit 7' },
+    ];
+    const script = buildFactsScript(cmds, undefined, nonce);
+    const res = runSh(script);
+    const facts = parseFacts(res, nonce, cmds, undefined);
+    expect(facts.get(0)).toEqual({ ok: true, out: { stdout: Buffer.from('a\nb\n@@tpab:fake:end:0:0\n\xe9\r\n\0', 'latin1'), sql: undefined } });
+    // A non-zero exit is a failure with the probe's own stderr, never its partial output.
+    expect(facts.get(3)).toEqual({ ok: false, reason: 'exit 7: it broke' });
+  });
+
+  it('a probe whose frame is missing fails with the script\'s own stderr', () => {
+    const nonce = newNonce();
+    const cmds = [{ index: 0, sh: 'echo fine' }];
+    const res = { stdout: '', stderr: 'sh: 1: cannot create /tmp/x: Read-only file system\n', code: 2 };
+    expect(parseFacts(res, nonce, cmds, undefined).get(0)).toEqual({
+      ok: false,
+      reason: 'no output: the facts script stopped before it (exit 2: sh: 1: cannot create /tmp/x: Read-only file system)',
+    });
+  });
+
+  it('SQL probes: values and NULL come back apart; when psql fails, every SQL probe fails with its message', () => {
+    const nonce = newNonce();
+    const cmds = [
+      { index: 0, sql: "'x'" },
+      { index: 1, sql: 'NULL' },
+    ];
+    const pg = { osUser: 'postgres', port: 5432 };
+    const script = buildFactsScript(cmds, pg, nonce);
+    expect(script).toContain('ON_ERROR_STOP=1');
+    // What psql prints for these (-XAtq; \\echo frames), framed as the script frames it.
+    const psqlOut = [`@@tpab:${nonce}:begin:0:sql`, 'x', `@@tpab:${nonce}:end:0:sql`, `@@tpab:${nonce}:begin:1:sql`, `@@tpab:${nonce}:null`, `@@tpab:${nonce}:end:1:sql`, ''].join('\n');
+    const frame = (out: string, err: string, rc: number): string =>
+      `@@tpab:${nonce}:psql\n${Buffer.from(out).toString('base64')}\n${Buffer.from(err).toString('base64')}\n@@tpab:${nonce}:psql-end:${rc}\n`;
+    const ok = parseFacts({ stdout: frame(psqlOut, '', 0), stderr: '', code: 0 }, nonce, cmds, pg);
+    expect(ok.get(0)).toEqual({ ok: true, out: { stdout: Buffer.alloc(0), sql: 'x' } });
+    expect(ok.get(1)).toEqual({ ok: true, out: { stdout: Buffer.alloc(0), sql: null } });
+    const down = 'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory\n\tIs the server running locally and accepting connections on that socket?\n';
+    const failed = parseFacts({ stdout: frame('', down, 2), stderr: '', code: 0 }, nonce, cmds, pg);
+    for (const i of [0, 1]) {
+      const f = failed.get(i);
+      expect(f?.ok).toBe(false);
+      if (f && !f.ok) expect(f.reason).toBe(`PostgreSQL could not be queried (psql exit 2): ${down.trim()}`);
+    }
+    // A SQL probe on a host without PostgreSQL access is an error, not a NULL.
+    expect(parseFacts({ stdout: '', stderr: '', code: 0 }, nonce, cmds, undefined).get(0)).toEqual({ ok: false, reason: 'internal error: a SQL probe on a host without PostgreSQL access' });
   });
 
   it('tpab_write replaces a file atomically with owner and mode, and refuses a bad checksum', () => {

@@ -13,7 +13,7 @@ import { resolveBarman } from '../../../playbooks/barman/inventory.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const GOLDEN = join(ROOT, 'test', 'golden', 'graph');
-const EXT: Record<GraphFormat, string> = { mermaid: 'mmd', dot: 'dot', svg: 'svg' };
+const EXT: Record<Exclude<GraphFormat, 'json'>, string> = { mermaid: 'mmd', dot: 'dot', svg: 'svg' };
 
 const CASES: Array<{ name: string; dirs: string[] }> = [
   { name: 'two-barman', dirs: ['examples/two-barman'] },

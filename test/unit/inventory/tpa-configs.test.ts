@@ -206,7 +206,7 @@ async function listTasks(dir: string): Promise<string> {
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const code = await runDeploy(dir, { mode: 'apply', listTasks: true }, out as unknown as NodeJS.WriteStream, new PassThrough() as unknown as NodeJS.WriteStream);
+  const code = await runDeploy(dir, { mode: 'apply', listTasks: true }, out as unknown as typeof process.stdout, new PassThrough() as unknown as typeof process.stderr);
   expect(code).toBe(0);
   return chunks.join('');
 }

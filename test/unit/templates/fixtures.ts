@@ -55,6 +55,7 @@ export function server(name: string, over: Partial<BackupServerSpec> = {}, setti
     conninfo: `host=${name} port=5432 dbname=postgres user=barman`,
     streamingConninfo: `host=${name} port=5432 dbname=postgres user=streaming_barman`,
     cronFileName: name,
+    fromReplica: false,
     ...over,
     settings: defaultSettings(settings),
   };
@@ -68,6 +69,10 @@ export function barmanHost(over: Partial<BarmanHostSpec> = {}, global: Partial<B
     home: '/var/lib/barman',
     shared: false,
     postgresVersion: 15,
+    postgresFlavour: 'postgresql',
+    clientPackages: ['postgresql-client-15'],
+    volumeMountable: false,
+    postgresRoles: [],
     servers: [server('one')],
     ...over,
     global: defaultGlobal(global),
