@@ -41,6 +41,11 @@ export interface BarmanKeys {
 }
 
 export const PHASES = ['configure', 'bring-up'];
+
+/** The OS users whose key pairs live in <cluster>/keys/ (id_<user>). */
+export function keyUsers(model: BarmanModel): string[] {
+  return [model.postgresHosts[0]?.user ?? 'postgres', model.barmanHosts[0]?.user ?? 'barman'];
+}
 const CONFIGURE = 0;
 const BRING_UP = 1;
 
@@ -150,6 +155,8 @@ function sshLinesFile(owner: string, kind: 'authorized_keys' | 'known_hosts', us
     entries,
     // A key is ours wherever it stands on a line (options may precede it).
     matchMode: kind === 'authorized_keys' ? 'contains' : 'prefix',
+    // A key of ours that is no longer wanted (a replaced pair) stops being authorized.
+    pruneOwn: kind === 'authorized_keys',
     insert: 'bottom',
     tags: ['barman', 'ssh'],
     label: `${kind} of ${user}`,

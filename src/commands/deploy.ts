@@ -1,7 +1,7 @@
 // `tpa-barman deploy` and `tpa-barman plan`.
 import { loadCluster } from '../config/load.js';
 import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
-import { ensureKeyPair, keyPath, readKeyPair } from '../controller/keys.js';
+import { assertKeyPairs, ensureKeyPair, keyPath, readKeyPair } from '../controller/keys.js';
 import { ensureSecretsIgnored } from '../controller/gitignore.js';
 import { ensureSecret, readSecret, storeSecret } from '../controller/secrets.js';
 import { adoptPasswords, type AdoptableUser } from '../../playbooks/barman/adopt.js';
@@ -10,7 +10,7 @@ import { connectors } from './common.js';
 import { onInterrupt, runPlayCommand, type PlayFlags } from './play-command.js';
 import { checkPlaySelection, runList, type ListFlags } from './list.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
-import { OVERRIDE_GLOBAL, barmanPlay, type BarmanKeys, type BarmanSecrets } from '../../playbooks/barman/deploy.js';
+import { OVERRIDE_GLOBAL, barmanPlay, keyUsers, type BarmanKeys, type BarmanSecrets } from '../../playbooks/barman/deploy.js';
 import type { BarmanModel } from '../../playbooks/barman/model.js';
 import type { ClusterSpec } from '../config/types.js';
 
@@ -71,8 +71,10 @@ export async function runDeploy(dir: string, flags: DeployFlags & { command?: st
   const cluster = await loadCluster(dir, { requireKeyFile: !listing });
   const model = resolveBarman(cluster);
   if (listing) return runList(command, cluster.name, barmanPlay(cluster, model, {}, {}), flags, out);
-  // Before anything is read or contacted (password adoption connects): a selection that selects nothing is an error.
+  // Before anything is read or contacted (password adoption connects): a selection that
+  // selects nothing is an error, and so is a broken key pair.
   checkPlaySelection(barmanPlay(cluster, model, {}, {}), { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags });
+  await assertKeyPairs(cluster.dir, keyUsers(model));
   const apply = flags.mode === 'apply';
   let lock: LocalLock | undefined;
   if (apply) lock = await acquireClusterLock(cluster.dir, 'deploy');

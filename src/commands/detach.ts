@@ -2,8 +2,9 @@
 // away only what carries this cluster's marker; backups and WAL stay on disk.
 import { loadCluster } from '../config/load.js';
 import { acquireClusterLock, type LocalLock } from '../controller/lock.js';
-import { readKeyPair } from '../controller/keys.js';
+import { assertKeyPairs, readKeyPair } from '../controller/keys.js';
 import { ConfigError } from '../errors.js';
+import { keyUsers } from '../../playbooks/barman/deploy.js';
 import { detachPlay } from '../../playbooks/barman/detach.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { checkPlaySelection, runList, type ListFlags } from './list.js';
@@ -32,6 +33,7 @@ export async function runDetach(dir: string, flags: DetachFlags, out: NodeJS.Wri
   // Listing never connects, and never reads a key: the play is built from the inventory.
   if (flags.listHosts || flags.listTasks) return runList('detach', cluster.name, detachPlay(cluster, model, undefined, flags.barman), flags, out);
   checkPlaySelection(detachPlay(cluster, model, undefined, flags.barman), { limit: flags.limit, tags: flags.tags, skipTags: flags.skipTags });
+  await assertKeyPairs(cluster.dir, keyUsers(model));
   let lock: LocalLock | undefined;
   if (flags.mode === 'apply') lock = await acquireClusterLock(cluster.dir, 'detach');
   const sigint = onInterrupt(err);

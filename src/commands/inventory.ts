@@ -1,7 +1,9 @@
 // `tpa-barman inventory DIR [--json]`: load and resolve the cluster without connecting
 // anywhere, and show hosts, who backs up where, and every Barman value with its origin.
+import { keyUsers } from '../../playbooks/barman/deploy.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from '../../playbooks/barman/model.js';
+import { assertKeyPairs } from '../controller/keys.js';
 import { loadCluster } from '../config/load.js';
 import { printable } from '../config/printable.js';
 import type { ClusterSpec, HostSpec, ResolvedVar, SshSettings } from '../config/types.js';
@@ -294,6 +296,7 @@ export async function runInventory(clusterDir: string, opts: InventoryOptions): 
     // No connection is made: a key file that is not on this machine is shown, not refused.
     const cluster = await loadCluster(clusterDir, { requireKeyFile: false });
     const model = resolveBarman(cluster);
+    await assertKeyPairs(cluster.dir, keyUsers(model));
     out.write(opts.json ? `${JSON.stringify(inventoryDocument(cluster, model), null, 2)}\n` : inventoryText(cluster, model, makeColors(out, opts.color)));
     return ExitCode.Ok;
   } catch (e) {

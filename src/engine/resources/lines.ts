@@ -47,6 +47,11 @@ export interface LinesSpec {
    * changed or removed; a claim of theirs that ours contradicts is a conflict.
    */
   markedBy?: string;
+  /**
+   * Lines marked by markedBy that no entry wants any more are removed: in authorized_keys,
+   * an older key of ours (a replaced pair) must stop being authorized.
+   */
+  pruneOwn?: boolean;
 }
 
 function isOurs(line: string, match: string, mode: LinesSpec['matchMode']): boolean {
@@ -94,6 +99,7 @@ export function editLines(
   mode: LinesSpec['matchMode'],
   insert: LinesSpec['insert'],
   owner?: string,
+  pruneOwn = false,
 ): string {
   const hadTrailingNewline = before === '' || before.endsWith('\n');
   const lines = before === '' ? [] : before.replace(/\n$/, '').split('\n');
@@ -102,7 +108,7 @@ export function editLines(
   for (const line of lines) {
     const idx = isForeign(line, owner) ? -1 : entries.findIndex((e) => isOurs(line, e.match, mode));
     if (idx < 0) {
-      result.push(line);
+      if (!(pruneOwn && owner !== undefined && parseMark(line)?.owner === owner)) result.push(line);
     } else if (!placed.has(idx)) {
       placed.add(idx);
       result.push(entries[idx]?.line ?? line);
@@ -171,16 +177,18 @@ export class LinesResource implements Resource<FileState> {
       b.markedBy,
     );
     const before = byteString(state.content);
-    const after = editLines(before, entries, s.matchMode, s.insert, b.markedBy);
+    const after = editLines(before, entries, s.matchMode, s.insert, b.markedBy, s.pruneOwn);
     const attrChanges = state.exists ? attrsDiffer(state, s.owner, s.group, s.mode) : [];
     if (state.exists && after === before && attrChanges.length === 0) return null;
     const beforeLines = new Set(before.split('\n'));
     const added = s.entries.filter((_, i) => !beforeLines.has(b.entries[i]?.line as string));
     const details = added.map((e) => `+ ${lineShown(e, s.secret)}`);
+    const pruned = s.pruneOwn && b.markedBy !== undefined ? before.split('\n').filter((l) => parseMark(l)?.owner === b.markedBy && !entries.some((e) => isOurs(l, e.match, s.matchMode))) : [];
+    details.push(...pruned.map((l) => `- ${s.secret ? '(secret line)' : l}`));
     const content = fromByteString(after);
     return {
       action: state.exists ? 'update' : 'create',
-      summary: `${state.exists ? 'update' : 'create'} ${label}: ${added.length} line(s) to add or replace${attrChanges.length ? `; ${attrChanges.join(', ')}` : ''} (${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')})`,
+      summary: `${state.exists ? 'update' : 'create'} ${label}: ${added.length} line(s) to add or replace${pruned.length ? `, ${pruned.length} of ours to remove` : ''}${attrChanges.length ? `; ${attrChanges.join(', ')}` : ''} (${s.owner}:${s.group} ${normMode(s.mode).padStart(4, '0')})`,
       details,
       // Secret files (.pgpass) show only the masked lines above, never a diff.
       diff: s.secret || after === before ? undefined : fileDiff(s.path, state.exists ? state.content : undefined, content),
