@@ -1,8 +1,6 @@
 // What barman_role needs so a NOSUPERUSER `barman` passes `barman check` and can back up
 // (TPA roles/postgres/config/final/tasks/barman_role.yml; Barman's has_backup_privileges).
 
-import { grantExecuteSql, grantRoleSql } from '../../src/postgres/sql.js';
-
 export interface BarmanRoleGrants {
   /** Function signatures as regprocedure text, for GRANT EXECUTE ON FUNCTION. */
   functions: string[];
@@ -32,10 +30,4 @@ export function barmanRoleGrants(pgVersion: number): BarmanRoleGrants {
     functions: [...backup, 'pg_catalog.pg_switch_wal()', 'pg_catalog.pg_create_restore_point(text)'],
     roles: ['pg_read_all_settings', 'pg_read_all_stats', ...(pgVersion >= 15 ? ['pg_checkpoint'] : [])],
   };
-}
-
-/** The GRANT statements for barmanRoleGrants(pgVersion), to run in one transaction. */
-export function barmanRoleGrantStatements(pgVersion: number, role = 'barman_role'): string[] {
-  const g = barmanRoleGrants(pgVersion);
-  return [...g.functions.map((f) => grantExecuteSql(f, role)), ...g.roles.map((r) => grantRoleSql(r, role))];
 }

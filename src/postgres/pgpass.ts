@@ -74,37 +74,3 @@ export function parsePgpassLine(line: string): PgpassEntry | null {
   const [host = '', port = '', database = '', user = '', password = ''] = fields;
   return { host, port, database, user, password };
 }
-
-/** The line with its password replaced by `********`, for diffs and logs. */
-export function maskPgpassLine(line: string): string {
-  const e = parsePgpassLine(line);
-  if (e === null) return line;
-  return [e.host, String(e.port), e.database, e.user].map((f) => (f === '*' ? '*' : pgpassEscape(f))).join(':') + ':********';
-}
-
-/**
- * Merge managed entries into an existing .pgpass text: the first line whose host, port,
- * database and user equal an entry's is replaced in place; entries with no such line are
- * appended. Every other line is kept byte-for-byte. The result ends with a newline.
- */
-export function upsertPgpassLines(existing: string, entries: readonly PgpassEntry[]): string {
-  const lines = existing === '' ? [] : existing.replace(/\n$/, '').split('\n');
-  const keyOf = (e: Pick<PgpassEntry, 'host' | 'port' | 'database' | 'user'>): string =>
-    JSON.stringify([e.host, String(e.port), e.database, e.user]);
-  const index = new Map<string, number>();
-  lines.forEach((l, i) => {
-    const e = parsePgpassLine(l);
-    if (e !== null && !index.has(keyOf(e))) index.set(keyOf(e), i);
-  });
-  for (const e of entries) {
-    const line = pgpassLine(e);
-    const at = index.get(keyOf(e));
-    if (at === undefined) {
-      index.set(keyOf(e), lines.length);
-      lines.push(line);
-    } else {
-      lines[at] = line;
-    }
-  }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}

@@ -1,7 +1,8 @@
-// Building SQL text that is sent on stdin to
-//   psql -X -v ON_ERROR_STOP=1 --single-transaction -f -
+// Building SQL text. The engine sends it on stdin of `psql -X -q -v ON_ERROR_STOP=1`
+// (src/engine/scripts.ts), all of a host's statements between one BEGIN and COMMIT.
 // DDL (CREATE/ALTER ROLE, GRANT) cannot take bind parameters, so identifiers and
-// literals are quoted here. Passwords only ever appear as pre-computed SCRAM verifiers.
+// literals are quoted here, and what cannot be quoted safely is refused. Passwords only
+// ever appear as pre-computed SCRAM (or md5) verifiers: a plaintext one is refused.
 
 import { parseScramVerifier } from './scram.js';
 
@@ -44,27 +45,6 @@ export function quoteLiteral(value: string): string {
   return value.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`;
 }
 
-/** Join statements into a script: each ends with `;` and a newline. */
-export function sqlScript(statements: readonly string[]): string {
-  return statements.map((s) => `${s.replace(/\s*;?\s*$/, '')};\n`).join('');
-}
-
-/**
- * argv for running a script read from stdin in one transaction, ignoring ~/.psqlrc and
- * stopping at the first error. Run it as the database superuser via peer auth
- * (`sudo -n -u postgres -- …`), never with a password on the command line.
- */
-export function psqlArgv(opts: { database?: string; psql?: string; quiet?: boolean } = {}): string[] {
-  const argv = [opts.psql ?? 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '--single-transaction'];
-  if (opts.quiet ?? true) argv.push('-q');
-  if (opts.database !== undefined) {
-    checkText('database name', opts.database);
-    argv.push('-d', opts.database);
-  }
-  argv.push('-f', '-');
-  return argv;
-}
-
 export const ROLE_ATTRIBUTES = [
   'SUPERUSER',
   'NOSUPERUSER',
@@ -83,7 +63,8 @@ export const ROLE_ATTRIBUTES = [
 ] as const;
 export type RoleAttribute = (typeof ROLE_ATTRIBUTES)[number];
 
-export interface RoleSpec {
+/** What CREATE ROLE / ALTER ROLE say about a role. */
+export interface RoleOptions {
   name: string;
   attributes: readonly RoleAttribute[];
   /**
@@ -101,7 +82,7 @@ function checkVerifier(v: string): void {
   throw new SqlQuoteError('passwordVerifier must be a SCRAM-SHA-256 or md5 verifier, never a plaintext password');
 }
 
-function roleOptions(role: RoleSpec): string {
+function roleOptions(role: RoleOptions): string {
   const opts: string[] = [];
   const seen = new Set<string>();
   for (const a of role.attributes) {
@@ -126,41 +107,14 @@ function roleOptions(role: RoleSpec): string {
   return opts.length > 0 ? ` WITH ${opts.join(' ')}` : '';
 }
 
-export function createRoleSql(role: RoleSpec): string {
+export function createRoleSql(role: RoleOptions): string {
   return `CREATE ROLE ${quoteIdent(role.name)}${roleOptions(role)}`;
 }
 
-export function alterRoleSql(role: RoleSpec): string {
+export function alterRoleSql(role: RoleOptions): string {
   const opts = roleOptions(role);
   if (opts === '') throw new SqlQuoteError(`ALTER ROLE ${role.name} with nothing to change`);
   return `ALTER ROLE ${quoteIdent(role.name)}${opts}`;
-}
-
-/** Pick a dollar-quote tag that does not occur in `body`. */
-function dollarQuote(body: string): string {
-  for (let i = 0; ; i++) {
-    const tag = i === 0 ? '$tpa$' : `$tpa${i}$`;
-    if (!body.includes(tag)) return `${tag}${body}${tag}`;
-  }
-}
-
-/**
- * One statement that creates the role if it is missing and otherwise brings its
- * attributes (and password, if given) to the spec: a DO block, so it is atomic inside
- * the surrounding transaction.
- */
-export function ensureRoleSql(role: RoleSpec): string {
-  const alter = roleOptions(role) === '' ? 'NULL' : alterRoleSql(role);
-  const body = [
-    'BEGIN',
-    `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role.name)}) THEN`,
-    `    ${createRoleSql(role)};`,
-    '  ELSE',
-    `    ${alter};`,
-    '  END IF;',
-    'END',
-  ].join('\n');
-  return `DO ${dollarQuote(`\n${body}\n`)}`;
 }
 
 /** `GRANT "group" TO "member"` (a no-op with a NOTICE if already granted). */

@@ -4,7 +4,7 @@
 // (re-using the existing salt when the password is unchanged, so nothing rotates).
 import { sqlJsonProbe, type JsonOf, type Probe } from '../probe.js';
 import type { Change, Resource } from '../resource.js';
-import { grantExecuteSql, grantRoleSql, quoteIdent, quoteLiteral } from '../../postgres/sql.js';
+import { alterRoleSql, createRoleSql, grantExecuteSql, grantRoleSql, quoteIdent, quoteLiteral, type RoleAttribute } from '../../postgres/sql.js';
 import { scramSha256Verifier, scramVerifierMatches } from '../../postgres/scram.js';
 import { KNOWN_AFTER_APPLY, type MaybeKnown } from './file.js';
 
@@ -18,7 +18,7 @@ export interface RoleAttrs {
 }
 
 type BoolColumn = 'rolsuper' | 'rolcreatedb' | 'rolcreaterole' | 'rolcanlogin' | 'rolinherit' | 'rolreplication';
-const ATTR_COLUMNS: Record<keyof RoleAttrs, [BoolColumn, string, string]> = {
+const ATTR_COLUMNS: Record<keyof RoleAttrs, [BoolColumn, RoleAttribute, RoleAttribute]> = {
   superuser: ['rolsuper', 'SUPERUSER', 'NOSUPERUSER'],
   createdb: ['rolcreatedb', 'CREATEDB', 'NOCREATEDB'],
   createrole: ['rolcreaterole', 'CREATEROLE', 'NOCREATEROLE'],
@@ -90,12 +90,14 @@ export class PgRoleResource implements Resource<RoleFact> {
     const sql: string[] = [];
     const details: string[] = [];
     const notes: string[] = [];
+    // Statements come from the validated builders (src/postgres/sql.ts).
     if (cur === null) {
       const words = [...attrWords, ...(s.connLimit !== undefined ? [`CONNECTION LIMIT ${s.connLimit}`] : [])];
-      sql.push(`CREATE ROLE ${name} WITH ${words.join(' ')}`);
+      sql.push(createRoleSql({ name: s.name, attributes: attrWords, connectionLimit: s.connLimit }));
       notes.push(`create role ${s.name} (${words.join(' ')})`);
     } else {
-      const changes: string[] = [];
+      const changes: RoleAttribute[] = [];
+      let connectionLimit: number | undefined;
       for (const k of Object.keys(s.attrs) as Array<keyof RoleAttrs>) {
         const [col, yes, no] = ATTR_COLUMNS[k];
         const want = s.attrs[k] ?? false;
@@ -106,10 +108,10 @@ export class PgRoleResource implements Resource<RoleFact> {
         }
       }
       if (s.connLimit !== undefined && cur.rolconnlimit !== s.connLimit) {
-        changes.push(`CONNECTION LIMIT ${s.connLimit}`);
+        connectionLimit = s.connLimit;
         notes.push(`connection limit ${cur.rolconnlimit} → ${s.connLimit}`);
       }
-      if (changes.length) sql.push(`ALTER ROLE ${name} WITH ${changes.join(' ')}`);
+      if (changes.length || connectionLimit !== undefined) sql.push(alterRoleSql({ name: s.name, attributes: changes, connectionLimit }));
     }
     const secretSql: string[] = [];
     let passwordUnknown = false;
@@ -119,12 +121,12 @@ export class PgRoleResource implements Resource<RoleFact> {
     } else if (s.password !== undefined) {
       const existing = cur?.rolpassword ?? null;
       if (!existing || !existing.startsWith('SCRAM-SHA-256$') || !scramVerifierMatches(existing, s.password)) {
-        secretSql.push(`ALTER ROLE ${name} PASSWORD ${quoteLiteral(scramSha256Verifier(s.password))}`);
+        secretSql.push(alterRoleSql({ name: s.name, attributes: [], passwordVerifier: scramSha256Verifier(s.password) }));
         notes.push('set password (SCRAM-SHA-256)');
       }
     }
     if (sql.length === 0 && secretSql.length === 0 && !passwordUnknown) return null;
-    details.push(...sql, ...secretSql.map(() => `ALTER ROLE ${name} PASSWORD '********'`));
+    details.push(...sql, ...secretSql.map(() => `ALTER ROLE ${name} WITH PASSWORD '********'`));
     return {
       action: cur === null ? 'create' : 'alter',
       summary: cur === null ? notes.join('; ') : `role ${s.name}: ${notes.join(', ')}`,

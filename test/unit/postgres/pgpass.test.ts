@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   PgpassError,
-  maskPgpassLine,
   parsePgpassLine,
   pgpassEscape,
   pgpassLine,
-  upsertPgpassLines,
 } from '../../../src/postgres/pgpass.js';
 import { generatePassword } from '../../../src/postgres/scram.js';
 import { hostileString, rng } from '../util/random.js';
@@ -52,23 +50,5 @@ describe('pgpass', () => {
       expect(line).not.toMatch(/[\r\n]/);
       expect(parsePgpassLine(line)).toEqual({ host, port: '*', database: '*', user: 'barman', password });
     }
-  });
-
-  it('masks the password', () => {
-    expect(maskPgpassLine('one:*:*:barman:s3cr\\:et')).toBe('one:*:*:barman:********');
-    expect(maskPgpassLine('# comment')).toBe('# comment');
-  });
-
-  it('upserts managed lines, keeping everything else byte-for-byte', () => {
-    const existing = '# mine\nother:5432:db:me:keep\\:me\none:*:*:barman:old\none:*:*:barman:dup\n';
-    const out = upsertPgpassLines(existing, [
-      { host: 'one', port: '*', database: '*', user: 'barman', password: 'new' },
-      { host: 'one', port: '*', database: '*', user: 'streaming_barman', password: 's:b' },
-    ]);
-    expect(out).toBe('# mine\nother:5432:db:me:keep\\:me\none:*:*:barman:new\none:*:*:barman:dup\none:*:*:streaming_barman:s\\:b\n');
-    expect(upsertPgpassLines('', [])).toBe('');
-    expect(upsertPgpassLines('', [{ host: 'a', port: 1, database: '*', user: 'u', password: 'p' }])).toBe('a:1:*:u:p\n');
-    // Idempotent.
-    expect(upsertPgpassLines(out, [{ host: 'one', port: '*', database: '*', user: 'barman', password: 'new' }])).toBe(out);
   });
 });

@@ -5,13 +5,10 @@ import {
   SqlQuoteError,
   alterRoleSql,
   createRoleSql,
-  ensureRoleSql,
   grantExecuteSql,
   grantRoleSql,
-  psqlArgv,
   quoteIdent,
   quoteLiteral,
-  sqlScript,
 } from '../../../src/postgres/sql.js';
 
 const VERIFIER = scramSha256Verifier('pw', { salt: Buffer.alloc(16, 1) });
@@ -60,18 +57,6 @@ describe('quoteLiteral', () => {
 });
 
 describe('statement builders', () => {
-  it('sqlScript terminates each statement once', () => {
-    expect(sqlScript(['SELECT 1', 'SELECT 2;', 'SELECT 3 ;  '])).toBe('SELECT 1;\nSELECT 2;\nSELECT 3;\n');
-    expect(sqlScript([])).toBe('');
-  });
-
-  it('psqlArgv', () => {
-    expect(psqlArgv()).toEqual(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-q', '-f', '-']);
-    expect(psqlArgv({ database: 'bdrdb', psql: '/usr/lib/postgresql/15/bin/psql', quiet: false })).toEqual([
-      '/usr/lib/postgresql/15/bin/psql', '-X', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bdrdb', '-f', '-',
-    ]);
-  });
-
   it('CREATE / ALTER ROLE with attributes, connection limit and a verifier', () => {
     expect(createRoleSql({ name: 'barman_role', attributes: ['NOSUPERUSER', 'NOCREATEDB', 'NOLOGIN'] })).toBe(
       'CREATE ROLE "barman_role" WITH NOSUPERUSER NOCREATEDB NOLOGIN',
@@ -93,25 +78,6 @@ describe('statement builders', () => {
     expect(() => createRoleSql({ name: 'barman', attributes: ['LOGIN', 'NOLOGIN'] })).toThrow(/twice/);
     expect(() => createRoleSql({ name: 'barman', attributes: [], connectionLimit: -2 })).toThrow(SqlQuoteError);
     expect(() => alterRoleSql({ name: 'barman', attributes: [] })).toThrow(/nothing to change/);
-  });
-
-  it('ensureRoleSql is one DO block that creates or alters', () => {
-    expect(ensureRoleSql({ name: 'barman', attributes: ['LOGIN', 'NOSUPERUSER', 'INHERIT'], passwordVerifier: VERIFIER })).toBe(
-      [
-        'DO $tpa$',
-        'BEGIN',
-        `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'barman') THEN`,
-        `    CREATE ROLE "barman" WITH LOGIN NOSUPERUSER INHERIT PASSWORD '${VERIFIER}';`,
-        '  ELSE',
-        `    ALTER ROLE "barman" WITH LOGIN NOSUPERUSER INHERIT PASSWORD '${VERIFIER}';`,
-        '  END IF;',
-        'END',
-        '$tpa$',
-      ].join('\n'),
-    );
-    expect(ensureRoleSql({ name: 'r', attributes: [] })).toContain('    NULL;');
-    // A name containing the default tag gets another tag.
-    expect(ensureRoleSql({ name: 'a$tpa$b', attributes: [] })).toMatch(/^DO \$tpa1\$\n/);
   });
 
   it('GRANT statements', () => {

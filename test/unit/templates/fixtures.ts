@@ -1,4 +1,17 @@
+import { barmanRoleGrants } from '../../../playbooks/barman/grants.js';
 import type { BackupServerSpec, BarmanGlobalSettings, BarmanHostSpec, BarmanServerSettings } from '../../../playbooks/barman/model.js';
+import { grantExecuteSql, grantRoleSql } from '../../../src/postgres/sql.js';
+
+/** The GRANT statements the deploy runs for barmanRoleGrants(pgVersion), as the resources build them. */
+export function barmanRoleGrantStatements(pgVersion: number, role = 'barman_role'): string[] {
+  const g = barmanRoleGrants(pgVersion);
+  return [...g.functions.map((f) => grantExecuteSql(f, role)), ...g.roles.map((r) => grantRoleSql(r, role))];
+}
+
+/** Statements as a script: each ends with `;` and a newline. */
+export function sqlScript(statements: readonly string[]): string {
+  return statements.map((s) => `${s};\n`).join('');
+}
 
 /** TPA's defaults for /etc/barman.conf (compression auto-detected). */
 export function defaultGlobal(over: Partial<BarmanGlobalSettings> = {}): BarmanGlobalSettings {

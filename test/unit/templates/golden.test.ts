@@ -5,10 +5,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { barmanRoleGrantStatements } from '../../../playbooks/barman/grants.js';
 import { barmanConf, barmanHomeOk, globalCronFile, pgHbaLines, serverConf, serverCronFile } from '../../../playbooks/barman/templates/index.js';
-import { sqlScript } from '../../../src/postgres/sql.js';
-import { barmanHost, server } from './fixtures.js';
+import { barmanHost, barmanRoleGrantStatements, server, sqlScript } from './fixtures.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'golden');
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { barmanRoleGrants, barmanRoleGrantStatements } from '../../../playbooks/barman/grants.js';
+import { barmanRoleGrants } from '../../../playbooks/barman/grants.js';
 import {
   TPA_BARMAN_DEFAULTS,
   TemplateError,
@@ -14,8 +14,9 @@ import {
   serverCronFile,
 } from '../../../playbooks/barman/templates/index.js';
 import { parseCronLine } from '../../../src/util/cron.js';
-import { IniError, barmanValue, parseBarmanBoolean, parseIni } from '../../../src/util/ini.js';
-import { barmanHost, defaultGlobal, server } from './fixtures.js';
+import { IniError } from '../../../src/util/ini.js';
+import { barmanValue, parseBarmanBoolean, parseIni } from '../../support/barman-ini.js';
+import { barmanHost, barmanRoleGrantStatements, defaultGlobal, server } from './fixtures.js';
 
 function keys(text: string, section: string): Record<string, string> {
   return Object.fromEntries(parseIni(text).get(section) ?? []);

@@ -1,16 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import {
-  IniError,
-  IniParseError,
-  barmanQuote,
-  barmanValue,
-  iniValueProblem,
-  parseBarmanBoolean,
-  parseIni,
-  renderIni,
-  type IniSection,
-} from '../../../src/util/ini.js';
+import { IniError, barmanQuote, iniValueProblem, renderIni, type IniSection } from '../../../src/util/ini.js';
+import { IniParseError, barmanValue, parseBarmanBoolean, parseIni } from '../../support/barman-ini.js';
 import { int, pick, rng } from './random.js';
 
 
