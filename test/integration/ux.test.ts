@@ -5,7 +5,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, run, startLab, type Lab } from '../support/lab.js';
+import { cli, startLab, type Lab } from '../support/lab.js';
+import { controllerLogins } from '../support/logins.js';
 
 interface Change {
   host: string;
@@ -61,15 +62,6 @@ async function plan(lab: Lab): Promise<{ code: number; changed: string[]; stderr
 }
 
 /** Logins of the controller (root) on every lab host, from sshd's log. */
-async function controllerLogins(lab: Lab): Promise<number> {
-  let n = 0;
-  for (const h of lab.hosts) {
-    const r = await run('docker', ['logs', h.container], { timeoutMs: 30_000 });
-    n += (r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('Accepted publickey for root ')).length;
-  }
-  return n;
-}
-
 async function status(lab: Lab, extra: string[] = []): Promise<{ code: number; servers: StatusServer[]; stderr: string }> {
   const r = await cli(['status', lab.dir, '--json', ...extra]);
   const doc = JSON.parse(r.stdout) as { exit_code: number; servers: StatusServer[] };
