@@ -2,7 +2,7 @@
 // its Barman hosts — last backup, WAL streaming, the replication slot and its lag,
 // retention, next scheduled backup — read with Barman 3.4's JSON output (`barman -f json`)
 // on the Barman hosts and pg_replication_slots on the PostgreSQL hosts. Read-only.
-import type { Section, SectionOutput } from '../../src/commands/read-only.js';
+import type { Section, SectionOutput } from '../../src/transport/sections.js';
 import { quoteLiteral } from '../../src/postgres/sql.js';
 import { nextCronRun } from '../../src/util/cron-next.js';
 import { parseCronLine, validateCronSchedule } from '../../src/util/cron.js';
