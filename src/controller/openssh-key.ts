@@ -160,6 +160,7 @@ export function checkKeyPair(privateText: string, publicText: string): PairCheck
   let pub;
   try {
     pub = parsePublicLine(publicText);
+    if (pub.type === 'ssh-ed25519') ed25519PublicFromBlob(pub.blob);
   } catch (err) {
     return { ok: false, problem: `the .pub file ${(err as Error).message}` };
   }

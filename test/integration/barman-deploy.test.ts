@@ -166,7 +166,7 @@ describe(`tpa-barman test (${defaultKindName})`, () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { ok: boolean; output_dir: string; servers: Array<{ server: string; host: string; ok: boolean }> };
     expect(doc.ok).toBe(true);
-    expect(doc.servers).toEqual([{ server: 'pg1', host: 'barman1', ok: true, failing: [] }]);
+    expect(doc.servers).toMatchObject([{ server: 'pg1', host: 'barman1', ok: true, failing: [] }]);
     const saved = await readFile(join(doc.output_dir, 'barman1', 'barman-check.txt'), 'utf8');
     expect(saved).toMatch(/Server pg1:/);
   });
