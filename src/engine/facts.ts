@@ -2,7 +2,7 @@
 // probe (deduplicated), one parse per distinct probe, and for each probe either its
 // value or the reason it has none. Pure: the runner sends the script and hands back
 // what came out (scripts.ts frames and reads it).
-import { commandKey, probeKey, type Probe } from './probe.js';
+import { commandKey, probeKey, type Probe, type ProbeOutput } from './probe.js';
 import type { ProbeCommand, ProbeRun } from './scripts.js';
 
 export interface ProbeRequest<K> {
@@ -78,4 +78,22 @@ export function failureMessages(host: string, failures: ReadonlyArray<{ probe: s
     const more = probes.length > 3 ? ` and ${probes.length - 3} more` : '';
     return `${host}: probe${probes.length > 1 ? 's' : ''} ${shown}${more} failed: ${reason}`;
   });
+}
+
+/** A probe's raw output as one string (what the discovery cache keeps). */
+export function rawOutputText(out: ProbeOutput): string {
+  return JSON.stringify(out.sql === undefined ? { sh: out.stdout.toString('base64') } : { sh: out.stdout.toString('base64'), sql: out.sql });
+}
+
+/** The inverse of rawOutputText; undefined for text it did not write (an old cache). */
+export function rawOutputFromText(text: string): ProbeOutput | undefined {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc !== 'object' || doc === null) return undefined;
+    const { sh, sql } = doc as { sh?: unknown; sql?: unknown };
+    if (typeof sh !== 'string' || !(sql === undefined || sql === null || typeof sql === 'string')) return undefined;
+    return { stdout: Buffer.from(sh, 'base64'), sql };
+  } catch {
+    return undefined;
+  }
 }
