@@ -4,10 +4,10 @@
 // the very ones sent over ssh. Resources under test use paths inside `root`; the host
 // lock goes to <root>/var/lock (TPAB_LOCK_DIR), and <root>/bin comes first on PATH so a
 // test can stand in a fake command (a psql that fails, say).
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnreachableError } from '../errors.js';
+import { runChild } from './child.js';
 import { CommandTimeout, newCounters, type ConnectionCounters, type Connector, type ScriptOptions, type ScriptResult, type Session } from './connector.js';
 
 export class LocalShellConnector implements Connector {
@@ -44,39 +44,12 @@ class LocalShellSession implements Session {
     this.counters.channels++;
     const input = Buffer.from(script, 'utf8');
     this.counters.bytesOut += input.length;
-    return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-s'], {
-        cwd: this.root,
-        env: { ...process.env, PATH: `${join(this.root, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TPAB_LOCK_DIR: join(this.root, 'var', 'lock'), LC_ALL: 'C' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      if (opts.timeoutMs) {
-        timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new CommandTimeout(this.host, opts.label, opts.timeoutMs ?? 0));
-        }, opts.timeoutMs);
-      }
-      child.stdout.on('data', (d: Buffer) => {
-        this.counters.bytesIn += d.length;
-        out.push(d);
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        this.counters.bytesIn += d.length;
-        err.push(d);
-      });
-      child.on('error', (e) => {
-        if (timer) clearTimeout(timer);
-        reject(new UnreachableError(this.host, `could not run '${opts.label}': ${e.message}`));
-      });
-      child.on('close', (code, signal) => {
-        if (timer) clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? (signal ? 128 : -1) });
-      });
-      child.stdin.on('error', () => undefined); // EPIPE when the script exits early
-      child.stdin.end(input);
+    const env = { ...process.env, PATH: `${join(this.root, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`, TPAB_LOCK_DIR: join(this.root, 'var', 'lock'), LC_ALL: 'C' };
+    const onBytesIn = (n: number): void => {
+      this.counters.bytesIn += n;
+    };
+    return runChild('/bin/sh', ['-s'], input, { cwd: this.root, env, timeoutMs: opts.timeoutMs, host: this.host, label: opts.label, onBytesIn }).catch((e: Error) => {
+      throw e instanceof CommandTimeout ? e : new UnreachableError(this.host, `could not run '${opts.label}': ${e.message}`);
     });
   }
 
