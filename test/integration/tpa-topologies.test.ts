@@ -7,7 +7,7 @@
 // the host's own session; through the bastion, that session is one ssh connection
 // tunnelled in one forwarded channel), and, separately, the bastion's own ssh
 // connections, from the bastion's sshd log.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,26 @@ describe('M1 (primary, replica, barman+witness) through a bastion, then as docke
     // The bastion's own connections: the hosts share one.
     expect((await accepted(lab, 'barman2', since)).filter((a) => a.from === gateway)).toHaveLength(1);
     for (const h of TARGETS) expect((await accepted(lab, h, since)).filter((a) => a.user === 'root').map((a) => a.from), h).toEqual([bastion]);
+  });
+
+  it("through the bastion both host keys are verified: an unknown bastion key and a changed target key are refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpa-barman-bastion-keys-'));
+    temps.push(dir);
+    cpSync(lab.dir, dir, { recursive: true });
+    const known = readFileSync(join(lab.dir, 'tpa_known_hosts'), 'utf8');
+    // The bastion's key is looked up in a file of its own, here without it.
+    writeFileSync(join(dir, 'ssh_config'), readFileSync(join(lab.dir, 'ssh_config'), 'utf8').replace('UserKnownHostsFile tpa_known_hosts', 'UserKnownHostsFile bastion_known_hosts'));
+    writeFileSync(join(dir, 'bastion_known_hosts'), known.split('\n').filter((l) => !l.startsWith(`${bastion} `)).join('\n'));
+    const unknown = await cli(['ping', dir]);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain(`through bastion bastion: unknown host key for ${bastion}:22`);
+    // pg1's entry holds another host's key: refused before authentication, behind the bastion too.
+    writeFileSync(join(dir, 'bastion_known_hosts'), known);
+    const other = known.split('\n').find((l) => l.startsWith(`${lab.host('replica1').ip} `))?.split(' ').slice(1).join(' ');
+    writeFileSync(join(dir, 'tpa_known_hosts'), known.replace(new RegExp(`^${lab.host('pg1').ip.replace(/\./g, '\\.')} .*$`, 'm'), `${lab.host('pg1').ip} ${other}`));
+    const changed = await cli(['ping', dir]);
+    expect(changed.code).toBe(4);
+    expect(changed.stderr).toMatch(/pg1.*HOST KEY CHANGED/);
   });
 
   it('the same hosts as TPA\'s docker platform (docker exec, no ssh at all) are already deployed', async () => {
