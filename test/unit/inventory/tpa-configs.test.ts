@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInventoryCaptured } from '../../support/inventory.js';
+import { documentProblem } from '../../support/schema.js';
 import { PROVISIONED_CONFIGS, TPA_CONFIGS, tpaConfigsDir } from '../../support/tpa-configs.js';
 import { copyCluster, provision } from '../../support/tpa-provision.js';
 import { runDeploy } from '../../../src/commands/deploy.js';
@@ -74,6 +75,7 @@ async function inventory(name: string): Promise<Inventory> {
   const { code, out, err } = await runInventoryCaptured(dir, true);
   expect(err, `${name}: stderr`).toBe('');
   expect(code, `${name}: exit code`).toBe(0);
+  expect(documentProblem(out, code), `${name}: inventory.schema.json`).toBeUndefined();
   // The header every --json document carries is checked in test/unit/commands/cli.test.ts; the golden files hold the body.
   const { schema_version: _v, document: _d, command: _c, ok: _o, exit_code: _e, cluster: _n, ...body } = JSON.parse(out) as Record<string, Json>;
   const doc = normalise(body, dir) as unknown as Inventory;
