@@ -2,26 +2,8 @@
 // `inventory`): instance settings TPA uses only to provision (instance types, images,
 // subnets, container options) and top-level settings of other parts of TPA.
 import { formatKeyPath } from './keypath.js';
-import { HONOURED_INSTANCE_KEYS, HONOURED_TOP_KEYS } from './platforms.js';
+import { HONOURED_INSTANCE_KEYS, HONOURED_TOP_KEYS, PROVISIONING_TOP_KEYS } from './platforms.js';
 import type { ConfigKeyUse } from './types.js';
-
-/** Top-level settings that only `tpaexec provision` reads. */
-const PROVISIONING_TOP_KEYS = new Set([
-  'cluster_tags',
-  'cluster_rules',
-  'cluster_bucket',
-  'cluster_profile',
-  'ec2_ami',
-  'ec2_vpc',
-  'ec2_vpc_subnets',
-  'ec2_instance_reachability',
-  'ec2_key_name',
-  'docker_images',
-  'docker_networks',
-  'route53_zone',
-  'route53_hosted_zone_id',
-  'Owner',
-]);
 
 type Dict = Record<string, unknown>;
 

@@ -105,25 +105,12 @@ export const HONOURED_TOP_KEYS: ReadonlySet<string> = new Set([
   'ec2_ami_user',
 ]);
 
-/**
- * Top-level keys TPA itself writes or reads (tpaexec configure and provision). TPA treats
- * every top-level key as a playbook variable, so others are accepted too; these are
- * only the ones a misspelling is checked against.
- */
-export const KNOWN_TOP_KEYS: ReadonlySet<string> = new Set([
-  ...HONOURED_TOP_KEYS,
-  'architecture',
+/** Top-level settings that only `tpaexec provision` reads. */
+export const PROVISIONING_TOP_KEYS: ReadonlySet<string> = new Set([
   'cluster_tags',
-  'cluster_tag',
   'cluster_rules',
   'cluster_bucket',
   'cluster_profile',
-  'keyring_backend',
-  'vault_name',
-  'compliance',
-  'use_ssh_agent',
-  'forward_ssh_agent',
-  'ansible_tower',
   'ec2_ami',
   'ec2_vpc',
   'ec2_vpc_subnets',
@@ -134,6 +121,24 @@ export const KNOWN_TOP_KEYS: ReadonlySet<string> = new Set([
   'route53_zone',
   'route53_hosted_zone_id',
   'Owner',
+]);
+
+/**
+ * Top-level keys TPA itself writes or reads (tpaexec configure and provision). TPA treats
+ * every top-level key as a playbook variable, so others are accepted too; these are
+ * only the ones a misspelling is checked against.
+ */
+export const KNOWN_TOP_KEYS: ReadonlySet<string> = new Set([
+  ...HONOURED_TOP_KEYS,
+  ...PROVISIONING_TOP_KEYS,
+  'architecture',
+  'cluster_tag',
+  'keyring_backend',
+  'vault_name',
+  'compliance',
+  'use_ssh_agent',
+  'forward_ssh_agent',
+  'ansible_tower',
 ]);
 
 /** The keys an instance on `platform` may carry (unknown platforms: the common keys only). */
