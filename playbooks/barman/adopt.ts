@@ -9,7 +9,9 @@ import { parsePgpassLine } from '../../src/postgres/pgpass.js';
 import { scramVerifierMatches } from '../../src/postgres/scram.js';
 import { quoteLiteral } from '../../src/postgres/sql.js';
 import { shellQuote } from '../../src/util/shell.js';
+import { psqlCommand } from '../../src/engine/scripts.js';
 import type { BarmanModel } from './model.js';
+import { pgAccessFor } from './pg-access.js';
 
 export type AdoptableUser = 'barman' | 'streaming_barman';
 
@@ -57,7 +59,7 @@ export async function adoptPasswords(model: BarmanModel, users: AdoptableUser[],
   const verifiers = await withConnection(connectorOf(primary.name), async (c) => {
     const names = [...candidates.keys()].map((u) => quoteLiteral(u)).join(', ');
     const r = await c.runScript(
-      `cd / && runuser -u ${shellQuote(primary.user)} -- psql -XAtq -v ON_ERROR_STOP=1 -p ${primary.port} -d postgres -F '|' <<'EOF'\nSELECT rolname, rolpassword FROM pg_authid WHERE rolname IN (${names});\nEOF\n`,
+      `cd / && ${psqlCommand(pgAccessFor(primary), "-XAtq -v ON_ERROR_STOP=1 -F '|'")} <<'EOF'\nSELECT rolname, rolpassword FROM pg_authid WHERE rolname IN (${names});\nEOF\n`,
       { readOnly: true, label: 'read role verifiers' },
     );
     return checked(primary.name, 'read the role verifiers (psql)', r);

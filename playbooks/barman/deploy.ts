@@ -26,6 +26,7 @@ import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './disc
 import { NoteResource } from './note.js';
 import { standbyRestartpointScript } from './standby.js';
 import { barmanRoleGrants } from './grants.js';
+import { pgAccessFor } from './pg-access.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 import { barmanConf, barmanHomeOk, globalCronFile, pgHbaLines, serverConf, serverCronFile } from './templates/index.js';
 
@@ -74,7 +75,7 @@ export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: Barma
     if (!inInventory.has(name) || targets.some((t) => t.name === name)) continue;
     const target: HostTarget = { name };
     const p = pgByName.get(name);
-    if (p) target.pg = { osUser: p.user, port: p.port };
+    if (p) target.pg = pgAccessFor(p);
     targets.push(target);
   }
   return {

@@ -19,6 +19,7 @@ import { PgSlotAbsentResource } from '../../src/engine/resources/postgres-slot.j
 import { shellQuote } from '../../src/util/shell.js';
 import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { pgpassClaim } from './deploy.js';
+import { pgAccessFor } from './pg-access.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 
 export const DETACH_PHASES = ['barman', 'postgres'];
@@ -41,7 +42,7 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
   for (const name of [...detached.map((b) => b.name), ...affectedPg.map((p) => p.name)]) {
     const pg = affectedPg.find((p) => p.name === name);
     if (!inInventory.has(name) || targets.some((t) => t.name === name)) continue;
-    targets.push({ name, pg: pg ? { osUser: pg.user, port: pg.port } : undefined });
+    targets.push({ name, pg: pg ? pgAccessFor(pg) : undefined });
   }
   return {
     name: 'barman-detach',

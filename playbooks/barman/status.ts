@@ -7,7 +7,9 @@ import { quoteLiteral } from '../../src/postgres/sql.js';
 import { nextCronRun } from '../../src/util/cron-next.js';
 import { parseCronLine, validateCronSchedule } from '../../src/util/cron.js';
 import { shellJoin, shellQuote } from '../../src/util/shell.js';
+import { psqlCommand } from '../../src/engine/scripts.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
+import { pgAccessFor } from './pg-access.js';
 
 // ---------------------------------------------------------------------------------------
 // What runs where.
@@ -39,7 +41,7 @@ export function slotQuery(version: number, slots: readonly string[]): string {
 }
 
 export function postgresStatusSections(p: PostgresHostSpec, slots: readonly string[]): Section[] {
-  const psql = `runuser -u ${shellQuote(p.user)} -- psql -XAtq -p ${p.port} -d postgres -v ON_ERROR_STOP=1 -c ${shellQuote(slotQuery(p.version, slots))}`;
+  const psql = `${psqlCommand(pgAccessFor(p), '-XAtq')} -v ON_ERROR_STOP=1 -c ${shellQuote(slotQuery(p.version, slots))}`;
   return [{ name: 'slots', command: psql }];
 }
 

@@ -11,6 +11,16 @@ export interface PgAccess {
   /** OS user that owns the cluster and may connect by peer authentication. */
   osUser: string;
   port: number;
+  /** psql to run; unset: `psql` from PATH (Debian's pg_wrapper for community PostgreSQL). */
+  psql?: string;
+  /** Unix socket directory to connect through (`-h`); unset: libpq's default. */
+  socketDir?: string;
+}
+
+/** `runuser -u <owner> -- psql -p <port> [-h <socket dir>] -d postgres`: the local superuser login. */
+export function psqlCommand(pg: PgAccess, flags: string): string {
+  const host = pg.socketDir === undefined ? '' : ` -h ${shellQuote(pg.socketDir)}`;
+  return `runuser -u ${shellQuote(pg.osUser)} -- ${shellQuote(pg.psql ?? 'psql')} ${flags} -p ${pg.port}${host} -d postgres`;
 }
 
 export function newNonce(): string {
@@ -51,7 +61,7 @@ export function buildFactsScript(cmds: ProbeCommand[], pg: PgAccess | undefined,
       .map(({ index, sql: q }) => `\\echo ${marker(nonce, 'begin', index)}:sql\nSELECT (${q})::text;\n\\echo ${marker(nonce, 'end', index)}:sql`)
       .join('\n');
     parts.push(
-      `runuser -u ${shellQuote(pg.osUser)} -- psql -XAtq -p ${pg.port} -d postgres -v ON_ERROR_STOP=1 <<'${delim}' >"$_T" 2>"$_E"; _rc=$?`,
+      `${psqlCommand(pg, '-XAtq')} -v ON_ERROR_STOP=1 <<'${delim}' >"$_T" 2>"$_E"; _rc=$?`,
       `\\pset null '${nullMarker(nonce)}'`,
       sql,
       delim,
@@ -271,7 +281,7 @@ function sqlSnippet(changes: Change[], pg: PgAccess | undefined, nonce: string):
     ...(secret.length ? ["SET LOCAL log_statement = 'none';", "SET LOCAL log_min_duration_statement = -1;", ...secret.map((s) => `${s};`)] : []),
     'COMMIT;',
   ].join('\n');
-  return `runuser -u ${shellQuote(pg.osUser)} -- psql -X -q -v ON_ERROR_STOP=1 -p ${pg.port} -d postgres <<'${delim}'\n${body}\n${delim}`;
+  return `${psqlCommand(pg, '-X -q -v ON_ERROR_STOP=1')} <<'${delim}'\n${body}\n${delim}`;
 }
 
 export interface ApplyOutcome {

@@ -19,6 +19,7 @@ import { resolveBarman } from '../../../playbooks/barman/inventory.js';
 import { loadCluster } from '../../../src/config/load.js';
 import type { Placed } from '../../../src/engine/resource.js';
 import { FileResource } from '../../../src/engine/resources/file.js';
+import { buildFactsScript } from '../../../src/engine/scripts.js';
 
 const GOLDEN = join(import.meta.dirname, '..', '..', 'golden', 'tpa-configs');
 const temps: string[] = [];
@@ -259,6 +260,11 @@ describe('the play built from the real configs', () => {
     expect(file(placed, 'backup', '/etc/barman.conf')).toContain('path_prefix = /usr/lib/edb-as/16/bin');
     const cluster = await loadCluster(clusterDir('efmdemo-epas-bare-witness-barman'), { requireKeyFile: false });
     const primary = barmanPlay(cluster, resolveBarman(cluster), {}, {}).hosts.find((h) => h.name === 'primary');
-    expect(primary?.pg).toEqual({ osUser: 'enterprisedb', port: 5444 });
+    // EDB's packages have no pg_wrapper: their own psql, through their socket directory.
+    expect(primary?.pg).toEqual({ osUser: 'enterprisedb', port: 5444, psql: '/usr/lib/edb-as/16/bin/psql', socketDir: '/var/run/edb-as' });
+    expect(buildFactsScript([{ index: 0, sql: 'select 1' }], primary?.pg, 'n')).toContain('runuser -u enterprisedb -- /usr/lib/edb-as/16/bin/psql -XAtq -p 5444 -h /var/run/edb-as -d postgres');
+    // Community PostgreSQL keeps Debian's psql from PATH.
+    const m1 = await loadCluster(clusterDir('tpaconf-m1-bare-repmgr-pg16'), { requireKeyFile: false });
+    expect(barmanPlay(m1, resolveBarman(m1), {}, {}).hosts.find((h) => h.name === 'barman-a')?.pg).toEqual({ osUser: 'postgres', port: 5432 });
   });
 });
