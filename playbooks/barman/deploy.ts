@@ -25,6 +25,7 @@ import { SamePostgresMajorCheck } from './shared-checks.js';
 import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { NoteResource } from './note.js';
 import { standbyRestartpointScript } from './standby.js';
+import { walSettingResources } from './wal-settings.js';
 import { barmanRoleGrants } from './grants.js';
 import { pgAccessFor } from './pg-access.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
@@ -347,7 +348,7 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
   // to every backed-up instance; a replica that is not backed up needs neither.
   const serverAccess = p.isPrimary || p.backupTo.length > 0;
   if (serverAccess) rs.push(...hbaAndListenResources(p, d, owner));
-  const settings = walSettingResources(p);
+  const settings = walSettingResources(p, { reload: RELOAD, restart: RESTART });
   rs.push(...settings);
   p.wal.notes.forEach((text, i) => rs.push(new NoteResource(`wal-${i}`, text, T)));
   if (!serverAccess && settings.length === 0) return rs;
@@ -422,35 +423,6 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
       tags: [...T, 'config'],
     }),
   ];
-}
-
-/**
- * archive_mode and archive_command (barman_archiver) and a replica's restore_command.
- * Each notifies a reload or, when its context needs one (archive_mode), the host's one
- * restart.
- */
-function walSettingResources(p: PostgresHostSpec): Resource[] {
-  const setting = (name: string, want: (current: string) => string | null): PgSettingResource =>
-    new PgSettingResource({
-      name,
-      path: `${p.confDir}/conf.d/tpa-barman-${name.replace(/_/g, '-')}.conf`,
-      owner: p.user,
-      group: p.group,
-      want,
-      reloadHandler: RELOAD,
-      restartHandler: RESTART,
-      tags: ['barman', 'config'],
-    });
-  const exactly = (value: string) => (current: string) => (current === value ? null : value);
-  const rs: Resource[] = [];
-  const archive = p.wal.archive;
-  if (archive) {
-    // `always` also archives while in recovery, so it satisfies `on`.
-    rs.push(setting('archive_mode', (current) => (current === archive.mode || current === 'always' ? null : archive.mode)));
-    if (archive.command !== undefined) rs.push(setting('archive_command', exactly(archive.command)));
-  }
-  if (p.wal.restore) rs.push(setting('restore_command', exactly(p.wal.restore.command)));
-  return rs;
 }
 
 const ACTIVE_RE = /^\s*active\s*=\s*true\s*$/m;

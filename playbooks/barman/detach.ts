@@ -5,7 +5,10 @@
 //   phase "barman":   stop receive-wal, set server configs aside, remove cron files and
 //                     this cluster's .pgpass, authorized_keys, known_hosts, /etc/hosts lines
 //   phase "postgres": drop the now unread replication slot, remove this cluster's
-//                     pg_hba lines and known_hosts entries for those Barman servers
+//                     pg_hba lines and known_hosts entries for those Barman servers;
+//                     archive_command ships only to the Barman servers that stay (with
+//                     none left, it and our archive_mode go: a restart), and a
+//                     restore_command fetching from a detached server goes
 import type { ClusterSpec } from '../../src/config/types.js';
 import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
@@ -21,11 +24,13 @@ import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './disc
 import { pgpassClaim } from './deploy.js';
 import { pgAccessFor } from './pg-access.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
+import { walSettingsAfterDetach } from './wal-settings.js';
 
 export const DETACH_PHASES = ['barman', 'postgres'];
 const ON_BARMAN = 0;
 const ON_POSTGRES = 1;
 const RELOAD = 'handler:postgres-reload';
+const RESTART = 'handler:postgres-restart';
 
 /** The Barman hosts to detach from: the named one, or all of the cluster's. */
 export function detachTargets(model: BarmanModel, only?: string): BarmanHostSpec[] {
@@ -36,7 +41,13 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
   const owner = cluster.name;
   const detached = detachTargets(model, only);
   const detachedNames = new Set(detached.map((b) => b.name));
-  const affectedPg = model.postgresHosts.filter((p) => detached.some((b) => b.servers.some((s) => s.pgHost === p.name)));
+  // Backed up there, or archiving to / restoring WAL from there (barman_archiver, restore_command).
+  const affectedPg = model.postgresHosts.filter(
+    (p) =>
+      detached.some((b) => b.servers.some((s) => s.pgHost === p.name)) ||
+      (p.wal.archive?.barmanHosts ?? []).some((b) => detachedNames.has(b)) ||
+      (p.wal.restore !== undefined && detachedNames.has(p.wal.restore.barmanHost)),
+  );
   const inInventory = new Set(cluster.hosts.map((h) => h.name));
   const targets: HostTarget[] = [];
   for (const name of [...detached.map((b) => b.name), ...affectedPg.map((p) => p.name)]) {
@@ -120,7 +131,12 @@ function barmanSide(owner: string, b: BarmanHostSpec): Resource[] {
       new FileRemovalResource({ path: `/etc/cron.d/${s.cronFileName}`, markedBy: owner, tags: [...T, 'config'] }),
     );
   }
-  const pgpassData = b.servers.flatMap((s) => (['barman', 'streaming_barman'] as const).map((u) => ({ match: `${s.pgHost}:*:*:${u}:`, claim: pgpassClaim(s.pgHost, u) })));
+  const logins = b.servers.flatMap((s) => [
+    ...(['barman', 'streaming_barman'] as const).map((u) => [s.pgHost, u] as const),
+    // a standby's server logs in to its primary too (primary_conninfo)
+    ...(s.standby ? [[s.standby.primaryHost, 'barman'] as const] : []),
+  ]);
+  const pgpassData = logins.map(([host, u]) => ({ match: `${host}:*:*:${u}:`, claim: pgpassClaim(host, u) }));
   rs.push(
     new LineRemovalResource({ path: `${b.home}/.pgpass`, markedBy: owner, claimedData: pgpassData, secret: true, tags: [...T, 'pgpass'], label: `${b.home}/.pgpass` }),
     new LineRemovalResource({ path: `${b.home}/.ssh/authorized_keys`, markedBy: owner, tags: [...T, 'ssh'], label: `authorized_keys of ${b.user}` }),
@@ -147,7 +163,9 @@ function postgresSide(
     }
   }
   const claimsFor = new Set(from.map((b) => `barman=${b.name}`));
-  const hostClaims = new Set(from.map((b) => `host=${b.name}`));
+  // Also the Barman hosts postgres ssh'ed to for WAL alone (a replica's restore_command).
+  const sshedTo = detached.filter((b) => from.includes(b) || p.wal.restore?.barmanHost === b.name || (p.wal.archive?.barmanHosts ?? []).includes(b.name));
+  const hostClaims = new Set(sshedTo.map((b) => `host=${b.name}`));
   rs.push(
     new LineRemovalResource({
       path: `${p.confDir}/pg_hba.conf`,
@@ -179,6 +197,11 @@ function postgresSide(
       }),
     );
   }
-  rs.push(handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)} reload` }));
+  rs.push(...walSettingsAfterDetach(p, detachedNames, { reload: RELOAD, restart: RESTART }));
+  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
+  rs.push(
+    handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
+    handler({ id: RESTART, tags: T, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
+  );
   return rs;
 }

@@ -46,7 +46,7 @@ import {
   postgresPackageName,
   type PostgresFlavour,
 } from './defaults.js';
-import { archiveCommand, backedUpSource, resolveTopology, restoreCommand, upstreamOf, type Topology } from './replication.js';
+import { archiveCommandTo, backedUpSource, resolveTopology, restoreCommand, upstreamOf, type Topology } from './replication.js';
 import type {
   BackupServerSpec,
   BarmanGlobalSettings,
@@ -569,7 +569,8 @@ function walSettings(pg: HostSpec, ctx: PostgresContext, w: WalContext): Postgre
     const barmanHosts = own.map((s) => s.barmanHost);
     out.archive = { mode: isReplica ? 'always' : 'on', barmanHosts };
     if (!userSet('archive_command')) {
-      out.archive.command = archiveCommand(barmanHosts.map((b) => ({ barmanHost: b, barmanUser: userOf(b) })), first.backupName, num(ctx.sshPort));
+      out.archive.commands = barmanHosts.map((b) => archiveCommandTo(b, userOf(b), first.backupName, num(ctx.sshPort)));
+      out.archive.command = out.archive.commands.join(' && ');
     }
   }
   if (!isReplica || userSet('restore_command')) return out;

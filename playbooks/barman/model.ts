@@ -163,6 +163,8 @@ export interface PostgresWalSettings {
      * config.yml sets archive_command (TPA keeps the user's, so do we: left alone).
      */
     command?: string;
+    /** The parts of `command`, one per Barman host, in the order of `barmanHosts`. */
+    commands?: string[];
     barmanHosts: string[];
   };
   /** A replica (PostgreSQL 12+) whose cluster is backed up: fetch missing WAL from Barman. */

@@ -88,12 +88,13 @@ export function backedUpSource(hosts: readonly HostSpec[], topology: Topology, r
 const BARMAN_CLI_BIN = '/usr/bin';
 
 /**
- * archive_command for barman_archiver: one barman-wal-archive per Barman host, all of
- * which must succeed. Unlike TPA it names the Barman server (backup_name, not the
- * instance name), the barman user (-U) and accepts a list in `backup:`.
+ * barman_archiver's archive_command to one Barman host (deploy joins one per Barman host
+ * with &&, all of which must succeed). Unlike TPA it names the Barman server by
+ * backup_name (not the instance name) and the barman user (-U), and accepts a list in
+ * `backup:`.
  */
-export function archiveCommand(targets: ReadonlyArray<{ barmanHost: string; barmanUser: string }>, server: string, sshPort: number): string {
-  return targets.map((t) => `${BARMAN_CLI_BIN}/barman-wal-archive -U ${t.barmanUser} --port ${sshPort} ${t.barmanHost} ${server} %p`).join(' && ');
+export function archiveCommandTo(barmanHost: string, barmanUser: string, server: string, sshPort: number): string {
+  return `${BARMAN_CLI_BIN}/barman-wal-archive -U ${barmanUser} --port ${sshPort} ${barmanHost} ${server} %p`;
 }
 
 /** TPA's restore_command for a replica: barman-wal-restore, gzip, 8 files in parallel. */

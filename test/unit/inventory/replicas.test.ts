@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { barmanPlay } from '../../../playbooks/barman/deploy.js';
+import { detachPlay } from '../../../playbooks/barman/detach.js';
 import { resolveBarman } from '../../../playbooks/barman/inventory.js';
 import type { BarmanModel, PostgresHostSpec } from '../../../playbooks/barman/model.js';
 import { standbyRestartpointScript } from '../../../playbooks/barman/standby.js';
@@ -104,7 +105,8 @@ describe('barman_archiver: archive_mode and archive_command', () => {
         inst('barman1', 2, 'barman', ['vars:', '  barman_user: bkp']),
       ),
     );
-    expect(pgHost(model, 'pg1').wal.archive).toEqual({ mode: 'on', barmanHosts: ['barman1'], command: '/usr/bin/barman-wal-archive -U bkp --port 2222 barman1 sales %p' });
+    const command = '/usr/bin/barman-wal-archive -U bkp --port 2222 barman1 sales %p';
+    expect(pgHost(model, 'pg1').wal.archive).toEqual({ mode: 'on', barmanHosts: ['barman1'], command, commands: [command] });
   });
 
   it('archives to every Barman host of a list, all of which must succeed; a replica archives with archive_mode = always', async () => {
@@ -266,6 +268,43 @@ describe('Patroni', () => {
     expect(notes).toEqual([
       "Patroni manages replication slots here: keep backup_barman1, backup_barman2 in ignore_slots (type: physical) of Patroni's DCS configuration, or Patroni drops them",
     ]);
+  });
+});
+
+describe('detach and the WAL settings', () => {
+  const yaml = cluster(
+    ['barman_archiver: true'],
+    inst('pg1', 1, 'primary', ['backup: [barman1, barman2]']),
+    inst('pg2', 2, 'replica', ['upstream: pg1']),
+    inst('barman1', 3, 'barman'),
+    inst('barman2', 4, 'barman'),
+  );
+  const detachAt = async (only?: string): Promise<Placed[]> => {
+    const { cluster: c, model } = await load(yaml);
+    const play = detachPlay(c, model, undefined, only);
+    return play.build(placeholderDiscovery(play));
+  };
+  const planOf = (placed: Placed[], host: string, id: string, sh: string) =>
+    placed.find((p) => p.host === host && p.resource.id === id)?.resource.plan({ sh, shCode: 0, sql: JSON.stringify({ value: '(disabled)', context: 'sighup' }) }, { notified: new Set(), planOnly: true });
+  const ours = (name: string, value: string): string => `root postgres 644\n0000\n# Managed by tpa-barman\n${name} = '${value}'\n`;
+
+  it('detaching one of two Barman hosts keeps archiving to the other; the replica that fetched WAL from it stops', async () => {
+    const placed = await detachAt('barman1');
+    const a = placed.find((p) => p.host === 'pg1' && p.resource.id === 'pg_setting:archive_command')?.resource;
+    expect(a instanceof PgSettingResource && a.spec.want('x')).toBe('/usr/bin/barman-wal-archive -U barman --port 22 barman2 pg1 %p');
+    expect(placed.filter((p) => p.host === 'pg1').map((p) => p.resource.id)).not.toContain('pg_setting_removal:archive_mode');
+    // pg2 is not backed up, but its restore_command pointed at barman1 (pg1's first Barman host).
+    const r = planOf(placed, 'pg2', 'pg_setting_removal:restore_command', ours('restore_command', '/usr/bin/barman-wal-restore -U barman -z -p 8 --port 22 barman1 pg1 %f %p'));
+    expect(r).toMatchObject({ action: 'remove', notify: ['handler:postgres-reload'] });
+    expect(r?.summary).toBe('remove restore_command (/etc/postgresql/15/main/conf.d/tpa-barman-restore-command.conf): it fetched WAL from barman1');
+  });
+
+  it('detaching every Barman host removes archive_command and our archive_mode (a restart); a file that is not ours stays', async () => {
+    const placed = await detachAt();
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', ours('archive_mode', 'on'))).toMatchObject({ action: 'remove', notify: ['handler:postgres-restart'] });
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_command', ours('archive_command', 'x'))).toMatchObject({ action: 'remove', notify: ['handler:postgres-reload'] });
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', "root postgres 644\n0000\narchive_mode = on\n")).toBeNull();
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', 'ABSENT\n')).toBeNull();
   });
 });
 
