@@ -224,4 +224,12 @@ describe.each(['bookworm', 'trixie'] as const)('replicas and WAL archiving on a 
     const replayed = (await lab.exec(REPLICA, `tail -c +${logStart + 1} ${log()}`)).stdout;
     expect(replayed).toContain(`restored log file "${first}" from archive`);
   });
+
+  it('detach takes the WAL settings back: no archive_command to a gone Barman server, archive_mode as it was, no restore_command', async () => {
+    const r = await cli(['detach', lab.dir], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const settings = "select string_agg(name || '=' || coalesce(nullif(reset_val, ''), '-'), ' ' order by name) from pg_settings where name in ('archive_mode', 'archive_command', 'restore_command')";
+    expect(await sql(lab, PRIMARY, settings)).toBe('archive_command=- archive_mode=off restore_command=-');
+    expect(await sql(lab, REPLICA, settings)).toBe('archive_command=- archive_mode=off restore_command=-');
+  });
 });

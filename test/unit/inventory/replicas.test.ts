@@ -284,9 +284,12 @@ describe('detach and the WAL settings', () => {
     const play = detachPlay(c, model, undefined, only);
     return play.build(placeholderDiscovery(play));
   };
-  const planOf = (placed: Placed[], host: string, id: string, sh: string) =>
-    placed.find((p) => p.host === host && p.resource.id === id)?.resource.plan({ sh, shCode: 0, sql: JSON.stringify({ value: '(disabled)', context: 'sighup' }) }, { notified: new Set(), planOnly: true });
-  const ours = (name: string, value: string): string => `root postgres 644\n0000\n# Managed by tpa-barman\n${name} = '${value}'\n`;
+  // The removal's fact is the file (FileState): present with this content, or absent.
+  const planOf = (placed: Placed[], host: string, id: string, content: string | null) =>
+    placed
+      .find((p) => p.host === host && p.resource.id === id)
+      ?.resource.plan(content === null ? { exists: false, sha256: '-', content: Buffer.alloc(0) } : { exists: true, sha256: 'x', content: Buffer.from(content) }, { notified: new Set(), planOnly: true });
+  const ours = (name: string, value: string): string => `# Managed by tpa-barman\n${name} = '${value}'\n`;
 
   it('detaching one of two Barman hosts keeps archiving to the other; the replica that fetched WAL from it stops', async () => {
     const placed = await detachAt('barman1');
@@ -303,8 +306,8 @@ describe('detach and the WAL settings', () => {
     const placed = await detachAt();
     expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', ours('archive_mode', 'on'))).toMatchObject({ action: 'remove', notify: ['handler:postgres-restart'] });
     expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_command', ours('archive_command', 'x'))).toMatchObject({ action: 'remove', notify: ['handler:postgres-reload'] });
-    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', "root postgres 644\n0000\narchive_mode = on\n")).toBeNull();
-    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', 'ABSENT\n')).toBeNull();
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', 'archive_mode = on\n')).toBeNull();
+    expect(planOf(placed, 'pg1', 'pg_setting_removal:archive_mode', null)).toBeNull();
   });
 });
 
