@@ -113,6 +113,9 @@ const BARMAN_SERVER_RULES: Record<string, Rule> = {
   barman_post_backup_script: path(),
   barman_streaming_wals_directory: path(),
   barman_backup_interval: cron,
+  // Ours (TPA has no restore tests): where restore tests run, and their schedule.
+  barman_restore_host: text((s) => (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s) ? ok(s) : bad(`has an invalid value ${showValue(s)}`, 'the Name of a PostgreSQL instance of this cluster'))),
+  barman_restore_test_interval: cron,
 };
 
 const VAR_RULES: Record<string, Rule> = {
@@ -264,7 +267,7 @@ function postgresContext(host: HostSpec): PostgresContext {
 function serverSettings(pg: HostSpec): { settings: BarmanServerSettings; vars: Record<string, ResolvedVar> } {
   const v = Object.fromEntries(
     Object.keys(BARMAN_SERVER_RULES)
-      .filter((n) => n !== 'barman_log_file')
+      .filter((n) => n !== 'barman_log_file' && n !== 'barman_restore_host' && n !== 'barman_restore_test_interval')
       .map((n) => [n, barmanSetting(pg, n)]),
   ) as Record<string, ResolvedVar>;
   const get = (n: string): ResolvedVar => v[n] as ResolvedVar;
@@ -434,6 +437,32 @@ function checkShared(cluster: ClusterSpec, issues: ClusterIssues): void {
   }
 }
 
+/** barman_restore_host must name a PostgreSQL instance: it needs the server binaries and the ssh keys. */
+function checkRestoreHosts(cluster: ClusterSpec, issues: ClusterIssues): void {
+  const byName = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const pgNames = cluster.hosts.filter((h) => h.roles.includes('postgres')).map((h) => h.name);
+  const reported = new Set<string>();
+  for (const h of cluster.hosts) {
+    for (const name of ['barman_restore_host', 'default_barman_restore_host']) {
+      const v = h.vars[name];
+      const value = v?.value;
+      if (!v || typeof value !== 'string') continue;
+      // A cluster_vars value is in every host's vars: report its definition once.
+      const key = v.key ?? `${h.name}.${name}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      const target = byName.get(value);
+      if (target?.roles.includes('postgres')) continue;
+      const hint = (): string => {
+        if (target) return `${value} has role [${target.roles.join(', ')}]; a restore host needs PostgreSQL server binaries and the postgres user's ssh keys`;
+        const near = closest(value, pgNames);
+        return near ? `did you mean ${near}?` : `PostgreSQL instances: ${pgNames.slice(0, 10).join(', ')}`;
+      };
+      issues.add(`${name} ${showValue(value)} must name a PostgreSQL instance of this cluster`, { key: v.key, pos: v.pos ?? h.pos, hint });
+    }
+  }
+}
+
 /** On one Barman host, server names and cron files must not collide. */
 function checkServerNames(hosts: ReadonlyMap<string, HostSpec>, barman: string, servers: BackupServerSpec[], issues: ClusterIssues): void {
   const byName = new Map<string, BackupServerSpec>();
@@ -463,6 +492,7 @@ interface PrimaryOf {
 
 function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext, primary?: PrimaryOf): { server: BackupServerSpec; vars: Record<string, ResolvedVar> } {
   const name = pick(pg, ['backup_name'], pg.name);
+  const restoreHost = pick(pg, ['barman_restore_host', 'default_barman_restore_host'], pg.name);
   const { settings, vars } = serverSettings(pg);
   const backupName = str(name);
   const server: BackupServerSpec = {
@@ -476,6 +506,7 @@ function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext, pri
     settings,
     cronFileName: cronFileNameFor(backupName),
     fromReplica: pg.roles.includes('replica'),
+    restoreHost: str(restoreHost),
   };
   if (primary) {
     // The replica's DSN attributes (TPA renders the server file in its context).
@@ -485,7 +516,13 @@ function buildServer(pg: HostSpec, barmanHost: string, ctx: PostgresContext, pri
       primarySshCommand: `ssh -q ${str(primary.ctx.user)}@${primary.host.name} -p ${num(ctx.sshPort)}`,
     };
   }
-  return { server, vars: { backup_name: name, ...vars } };
+  const restoreVars: Record<string, ResolvedVar> = { barman_restore_host: restoreHost };
+  const interval = pick(pg, ['barman_restore_test_interval', 'default_barman_restore_test_interval'], undefined);
+  if (interval.value !== undefined) {
+    server.restoreTestInterval = str(interval);
+    restoreVars['barman_restore_test_interval'] = interval;
+  }
+  return { server, vars: { backup_name: name, ...vars, ...restoreVars } };
 }
 
 function postgresVars(ctx: PostgresContext): Record<string, ResolvedVar> {
@@ -600,6 +637,7 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
   checkDefinitions(cluster, issues);
   const targetsOf = checkBackupTargets(cluster, issues);
   checkShared(cluster, issues);
+  checkRestoreHosts(cluster, issues);
   const topology = resolveTopology(cluster, issues);
   const hostsByName = new Map(cluster.hosts.map((h) => [h.name, h]));
 

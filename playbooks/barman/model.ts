@@ -64,6 +64,10 @@ export interface BackupServerSpec {
   fromReplica: boolean;
   /** Set when the backed-up instance is a replica (a backup from a standby). */
   standby?: StandbySource;
+  /** Where restore tests of this server run: barman_restore_host, else the backed-up instance. */
+  restoreHost: string;
+  /** barman_restore_test_interval: five-field cron schedule of the scheduled restore test, if any. */
+  restoreTestInterval?: string;
 }
 
 /**
