@@ -21,11 +21,14 @@ import { pgpassLine } from '../../src/postgres/pgpass.js';
 import { quoteLiteral } from '../../src/postgres/sql.js';
 import { shellQuote } from '../../src/util/shell.js';
 import { markerText } from '../../src/engine/ownership.js';
+import { FileRemovalResource } from '../../src/engine/resources/file-removal.js';
 import { SamePostgresMajorCheck } from './shared-checks.js';
 import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { NoteResource } from './note.js';
 import { standbyRestartpointScript } from './standby.js';
 import { walSettingResources } from './wal-settings.js';
+import { RESTORE_TEST_PROGRAM_DIR, restoreTestProgramPath, restoreTestResultPath, restoreTestResultsDir, runnerParams } from './restore/params.js';
+import { runnerProgram } from './restore/runner-source.js';
 import { barmanRoleGrants } from './grants.js';
 import { pgAccessFor } from './pg-access.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
@@ -246,6 +249,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
     etcHosts(owner, hostsLines),
   );
   const pgpass: LineEntry[] = [];
+  let restoreTestDirsAdded = false;
   for (const s of b.servers) {
     const header = [`; ${marker(owner, `server=${s.backupName}`)}`];
     rs.push(
@@ -262,9 +266,10 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
       }),
       // A detached server of another cluster keeps its backups under this name.
       new ClaimCheckResource(`/etc/barman.d/${s.backupName}.conf.detached`, owner, `the kept backups of Barman server ${s.backupName}`, [...T, 'config']),
+      ...restoreTestResources(model, b, s, owner, !restoreTestDirsAdded && (restoreTestDirsAdded = true)),
       new FileResource({
         path: `/etc/cron.d/${s.cronFileName}`,
-        content: serverCronFile(s, b.user, [marker(owner, `server=${s.backupName}`)]),
+        content: serverCronFile(s, b.user, [marker(owner, `server=${s.backupName}`)], restoreTestProgramPath(s)),
         owner: 'root',
         group: 'root',
         mode: '0644',
@@ -422,6 +427,28 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
       restartHandler: RESTART,
       tags: [...T, 'config'],
     }),
+  ];
+}
+
+/**
+ * The scheduled restore test of one server (barman_restore_test_interval): the restore
+ * runner with this server's parameters in /etc/tpa/restore-test/<name>.py, which cron runs
+ * as the Barman user; results go to <barman_home>/restore-tests/. Without the variable, a
+ * program of ours left from before is removed (the cron line goes with the cron file).
+ */
+function restoreTestResources(model: BarmanModel, b: BarmanHostSpec, s: BackupServerSpec, owner: string, withDirs: boolean): Resource[] {
+  const T = ['barman', 'config'];
+  const path = restoreTestProgramPath(s);
+  if (!s.restoreTestInterval) return [new FileRemovalResource({ path, markedBy: owner, tags: T })];
+  const params = runnerParams(model, s, { mode: 'test', resultFile: restoreTestResultPath(b, s) });
+  return [
+    ...(withDirs
+      ? [
+          new DirectoryResource({ path: RESTORE_TEST_PROGRAM_DIR, owner: 'root', group: 'root', mode: '0755', tags: T }),
+          new DirectoryResource({ path: restoreTestResultsDir(b), owner: b.user, group: b.group, mode: '0750', tags: T }),
+        ]
+      : []),
+    new FileResource({ path, content: `# ${marker(owner, `server=${s.backupName}`)}\n${runnerProgram(params)}`, owner: 'root', group: 'root', mode: '0644', tags: T, markedBy: owner }),
   ];
 }
 

@@ -50,7 +50,10 @@ export function destinationProbe(dir: string, osUser: string): string {
     '  ppid=$(awk \'{print $4}\' "$s" 2>/dev/null)',
     '  pcomm=$(cat /proc/$ppid/comm 2>/dev/null)',
     '  [ "$pcomm" = "$comm" ] && continue',
-    '  cwd=$(readlink /proc/$pid/cwd 2>/dev/null) || continue',
+    // Reading another user's /proc/PID/cwd needs CAP_SYS_PTRACE (absent in containers): ask as its owner.
+    '  cwd=$(readlink /proc/$pid/cwd 2>/dev/null)',
+    '  [ -n "$cwd" ] || cwd=$(runuser -u "$(stat -c %U /proc/$pid)" -- readlink /proc/$pid/cwd 2>/dev/null)',
+    '  [ -n "$cwd" ] || { echo "cluster-unknown $pid"; continue; }',
     '  echo "cluster $pid $cwd"',
     '  for t in "$cwd"/pg_tblspc/*; do [ -L "$t" ] && echo "tablespace $pid $(readlink -f "$t")"; done',
     'done',
@@ -66,10 +69,12 @@ export interface DestinationFacts {
   pidfile: string | null;
   clusters: Array<{ pid: number; dataDir: string }>;
   tablespaces: Array<{ pid: number; path: string }>;
+  /** Postmasters whose data directory could not be read. */
+  unknownClusters: number[];
 }
 
 export function parseDestinationProbe(dir: string, stdout: string): DestinationFacts {
-  const f: DestinationFacts = { ancestor: '/', real: dir, state: 'unknown', writable: false, pidfile: null, clusters: [], tablespaces: [] };
+  const f: DestinationFacts = { ancestor: '/', real: dir, state: 'unknown', writable: false, pidfile: null, clusters: [], tablespaces: [], unknownClusters: [] };
   for (const line of stdout.split('\n')) {
     const [k, ...rest] = line.split(' ');
     const v = rest.join(' ');
@@ -79,6 +84,7 @@ export function parseDestinationProbe(dir: string, stdout: string): DestinationF
     else if (k === 'writable') f.writable = v === 'yes';
     else if (k === 'pidfile') f.pidfile = v;
     else if (k === 'cluster') f.clusters.push({ pid: Number(rest[0]), dataDir: rest.slice(1).join(' ') });
+    else if (k === 'cluster-unknown') f.unknownClusters.push(Number(rest[0]));
     else if (k === 'tablespace') f.tablespaces.push({ pid: Number(rest[0]), path: rest.slice(1).join(' ') });
   }
   return f;
@@ -95,6 +101,8 @@ export function destinationRefusal(host: string, dir: string, f: DestinationFact
   for (const t of f.tablespaces) {
     if (inside(f.real, t.path) || inside(t.path, f.real)) return `${host}:${dir} overlaps a tablespace of a running cluster (postmaster pid ${t.pid}, ${t.path})`;
   }
+  // Cannot prove DIR is not a running cluster's: refuse rather than guess.
+  if (f.unknownClusters.length > 0) return `cannot read the data directory of running postmaster(s) ${f.unknownClusters.join(', ')} on ${host}, so cannot rule out that ${dir} is in use`;
   if (f.pidfile !== null) return `${host}:${dir} has a postmaster.pid (pid ${f.pidfile}): it is, or was, a running cluster's data directory`;
   if (f.state === 'notdir') return `${host}:${dir} exists and is not a directory`;
   if (f.state === 'nonempty') return `${host}:${dir} is not empty`;

@@ -10,6 +10,7 @@ import { shellJoin, shellQuote } from '../../src/util/shell.js';
 import { psqlCommand } from '../../src/engine/scripts.js';
 import type { BackupServerSpec, BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 import { pgAccessFor } from './pg-access.js';
+import { restoreTestResultPath } from './restore/params.js';
 
 // ---------------------------------------------------------------------------------------
 // What runs where.
@@ -26,6 +27,10 @@ export function barmanStatusSections(b: BarmanHostSpec): Section[] {
     { name: 'show-servers', command: barman(['show-servers']) },
   );
   for (const s of b.servers) sections.push({ name: `cron:${s.cronFileName}`, command: `cat ${shellQuote(`/etc/cron.d/${s.cronFileName}`)}` });
+  // The scheduled restore test's last result (missing until its first run).
+  for (const s of b.servers) {
+    if (s.restoreTestInterval) sections.push({ name: `restore-test:${s.backupName}`, command: `cat ${shellQuote(restoreTestResultPath(b, s))}` });
+  }
   return sections;
 }
 
@@ -125,6 +130,8 @@ export interface ServerStatus {
   /** ISO 8601 in the Barman host's UTC offset. */
   nextBackup: string | null;
   failingChecks: string[];
+  /** The scheduled restore test (barman_restore_test_interval); null when not enabled. */
+  restoreTest: RestoreTestStatus | null;
   /** Every problem found, in words. */
   problems: string[];
   /** The same problems with what they are about (`status --tags` selects by it). */
@@ -137,13 +144,30 @@ export interface ServerStatus {
  * What a status problem is about. `host` (a host not reached or read) is always
  * reported; the others are the tags `status --tags/--skip-tags` select by.
  */
-export type StatusTag = 'host' | 'backups' | 'wal' | 'schedule' | 'config' | 'checks';
+export type StatusTag = 'host' | 'backups' | 'wal' | 'schedule' | 'config' | 'checks' | 'restore';
 
-export const STATUS_TAGS: readonly StatusTag[] = ['backups', 'wal', 'schedule', 'config', 'checks'];
+export const STATUS_TAGS: readonly StatusTag[] = ['backups', 'wal', 'schedule', 'config', 'checks', 'restore'];
 
 function problem(st: ServerStatus, tag: StatusTag, text: string): void {
   st.problems.push(text);
   st.findings.push({ tag, text });
+}
+
+export interface RestoreTestStatus {
+  schedule: string;
+  /** null: no result yet (never run, or the result file is unreadable). */
+  last: {
+    ok: boolean;
+    /** ISO 8601 in the Barman host's UTC offset. */
+    finishedAt: string;
+    ageSeconds: number;
+    backupId: string | null;
+    restoreSeconds: number | null;
+    walGapBytes: number | null;
+    error: string | null;
+  } | null;
+  /** A scheduled run has come and gone since the last result. */
+  overdue: boolean;
 }
 
 /** What the controller got back from one host. */
@@ -206,6 +230,33 @@ function lastBackup(entries: unknown, clock: Clock): { done: number; waiting: nu
   };
 }
 
+function restoreTestStatus(schedule: string, section: SectionOutput | undefined, clock: Clock): RestoreTestStatus {
+  const st: RestoreTestStatus = { schedule, last: null, overdue: false };
+  const doc = section && section.code === 0 ? parseJson(section.stdout) : undefined;
+  const finished = isRecord(doc) ? Number(doc['finished_at']) : NaN;
+  if (!isRecord(doc) || !Number.isFinite(finished)) return st;
+  const backup = isRecord(doc['backup']) ? doc['backup'] : {};
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  st.last = {
+    ok: doc['ok'] === true,
+    finishedAt: isoInOffset(finished * 1000, clock.offsetMinutes),
+    ageSeconds: Math.max(0, Math.round(clock.epochMs / 1000 - finished)),
+    backupId: str(backup['id']),
+    restoreSeconds: num(doc['restore_seconds']),
+    walGapBytes: num(doc['wal_gap_bytes']),
+    error: str(doc['error']),
+  };
+  // Overdue when the second scheduled start after the last run's start is already past.
+  if (validateCronSchedule(schedule) === null) {
+    const started = Number(doc['started_at']);
+    const from = new Date((Number.isFinite(started) ? started : finished) * 1000 + clock.offsetMinutes * 60_000);
+    const next = nextCronRun(schedule, from);
+    const after = next ? nextCronRun(schedule, new Date(next.getTime() + 60_000)) : null;
+    st.overdue = after !== null && after.getTime() - clock.offsetMinutes * 60_000 < clock.epochMs;
+  }
+  return st;
+}
+
 function slotInfo(name: string, pg: HostSections | undefined): SlotInfo {
   const unknown: SlotInfo = { name, exists: null, active: null, walStatus: null, lagBytes: null };
   if (!pg?.reachable) return unknown;
@@ -240,6 +291,7 @@ function serverStatus(s: BackupServerSpec, barman: HostSections | undefined, pg:
     schedule: null,
     nextBackup: null,
     failingChecks: [],
+    restoreTest: null,
     problems: [],
     findings: [],
     unreachable: false,
@@ -262,6 +314,13 @@ function serverStatus(s: BackupServerSpec, barman: HostSections | undefined, pg:
   st.schedule = cron && cron.code === 0 ? backupSchedule(cron.stdout) : null;
   if (st.schedule === null) problem(st, 'schedule', `no scheduled backup: /etc/cron.d/${s.cronFileName} ${cron && cron.code === 0 ? 'has no barman backup job' : 'is missing'}`);
   else st.nextBackup = nextRun(st.schedule, clock);
+
+  if (s.restoreTestInterval) {
+    const rt = restoreTestStatus(s.restoreTestInterval, barman.sections.get(`restore-test:${s.backupName}`), clock);
+    st.restoreTest = rt;
+    if (rt.last && !rt.last.ok) problem(st, 'restore', `the last scheduled restore test failed (${rt.last.finishedAt}): ${rt.last.error ?? 'unknown error'}`);
+    else if (rt.overdue) problem(st, 'restore', `the scheduled restore test is overdue: its last result is from ${rt.last?.finishedAt ?? '?'} (schedule ${rt.schedule})`);
+  }
 
   const show = barmanDoc(barman.sections.get('show-servers'));
   if ('error' in show) {

@@ -104,6 +104,19 @@ function serverJson(s: ServerStatus): Record<string, unknown> {
     schedule: s.schedule,
     next_backup: s.nextBackup,
     failing_checks: s.failingChecks,
+    restore_test: s.restoreTest && {
+      schedule: s.restoreTest.schedule,
+      overdue: s.restoreTest.overdue,
+      last: s.restoreTest.last && {
+        ok: s.restoreTest.last.ok,
+        finished_at: s.restoreTest.last.finishedAt,
+        age_seconds: s.restoreTest.last.ageSeconds,
+        backup_id: s.restoreTest.last.backupId,
+        restore_seconds: s.restoreTest.last.restoreSeconds,
+        wal_gap_bytes: s.restoreTest.last.walGapBytes,
+        error: s.restoreTest.last.error,
+      },
+    },
     problems: s.problems,
     findings: s.findings,
   };
@@ -125,6 +138,14 @@ function shortNext(iso: string | null, schedule: string | null, nowMs: number): 
   return `${DAY_NAMES[wall.getUTCDay()] ?? ''} ${iso.slice(11, 16)} (in ${formatDuration(inSeconds)})`;
 }
 
+/** "passed 3 h ago" / "FAILED 2 d ago" / "not run yet" / "-" (not scheduled). */
+function restoreCell(s: ServerStatus): string {
+  const rt = s.restoreTest;
+  if (!rt) return '-';
+  if (!rt.last) return 'not run yet';
+  return `${rt.last.ok ? 'passed' : 'FAILED'} ${formatDuration(rt.last.ageSeconds)} ago${rt.overdue ? ' (overdue)' : ''}`;
+}
+
 function printStatus(
   servers: ServerStatus[],
   unreachable: Array<{ host: string; error: string; hint?: string }>,
@@ -143,9 +164,16 @@ function printStatus(
     s.slot.exists === null ? '?' : !s.slot.exists ? 'no slot' : s.slot.lagBytes === null ? '-' : formatBytes(s.slot.lagBytes),
     shortRetention(s.retentionPolicy),
     shortNext(s.nextBackup, s.schedule, now),
+    restoreCell(s),
     s.problems.length === 0 ? 'OK' : 'PROBLEM',
   ]);
-  const headers = ['SERVER', 'BARMAN', 'LAST BACKUP', 'N', 'WAL', 'SLOT LAG', 'RETENTION', 'NEXT BACKUP', 'STATUS'];
+  const headers = ['SERVER', 'BARMAN', 'LAST BACKUP', 'N', 'WAL', 'SLOT LAG', 'RETENTION', 'NEXT BACKUP', 'RESTORE TEST', 'STATUS'];
+  // The restore test column only when some server has a scheduled one.
+  if (!servers.some((s) => s.restoreTest)) {
+    const at = headers.indexOf('RESTORE TEST');
+    headers.splice(at, 1);
+    for (const r of rows) r.splice(at, 1);
+  }
   err.write(
     renderTable(headers, rows, {
       style: (r, col, text) => {

@@ -665,8 +665,12 @@ def main(params):
     return 0 if r.r["ok"] else 2
 `;
 
-/** The runner with its parameters: a complete program for `python3 -` or a file. */
+/**
+ * The runner with its parameters: a complete program for `python3 -` or a file. The
+ * parameters are readable JSON (a raw string that cannot contain three quotes: every `'`
+ * is written \u0027), so a plan's diff of an installed program shows what changed.
+ */
 export function runnerProgram(params: unknown): string {
-  const b64 = Buffer.from(JSON.stringify(params), 'utf8').toString('base64');
-  return `${RUNNER_SOURCE}\n\nPARAMS = json.loads(base64.b64decode("${b64}").decode("utf-8"))\nif __name__ == "__main__":\n    sys.exit(main(PARAMS))\n`;
+  const json = JSON.stringify(params, null, 1).replace(/'/g, '\\u0027');
+  return `${RUNNER_SOURCE}\n\nPARAMS = json.loads(r\'\'\'\n${json}\n\'\'\')\nif __name__ == "__main__":\n    sys.exit(main(PARAMS))\n`;
 }

@@ -20,8 +20,11 @@ export function globalCronFile(barmanUser: string, marker: readonly string[] = [
   );
 }
 
-/** /etc/cron.d/<server.cronFileName>: the scheduled `barman backup` of one server. */
-export function serverCronFile(server: BackupServerSpec, barmanUser: string, marker: readonly string[] = []): string {
+/**
+ * /etc/cron.d/<server.cronFileName>: the scheduled `barman backup` of one server, and its
+ * scheduled restore test when barman_restore_test_interval is set (`program` runs it).
+ */
+export function serverCronFile(server: BackupServerSpec, barmanUser: string, marker: readonly string[] = [], restoreTestProgram?: string): string {
   if (!isValidCronFileName(server.cronFileName)) {
     // Debian's cron silently skips such files: no backup would ever run.
     throw new TemplateError(`cron file name ${JSON.stringify(server.cronFileName)} would be ignored by cron`);
@@ -36,6 +39,16 @@ export function serverCronFile(server: BackupServerSpec, barmanUser: string, mar
         user: barmanUser,
         command: `${BARMAN_HOME_OK} && /usr/bin/barman backup ${shellQuote(name)}`,
       },
+      ...(server.restoreTestInterval && restoreTestProgram
+        ? [
+            {
+              comment: `Restore test of server ${name} (tpa-barman; result in the restore-tests directory of barman_home)`,
+              schedule: server.restoreTestInterval,
+              user: barmanUser,
+              command: `${BARMAN_HOME_OK} && /usr/bin/python3 ${shellQuote(restoreTestProgram)}`,
+            },
+          ]
+        : []),
     ],
   );
 }
