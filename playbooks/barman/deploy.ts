@@ -241,8 +241,9 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   } else {
     rs.push(new DirectoryResource({ path: `${b.home}/.ssh`, owner: b.user, group: b.group, mode: '0700', tags: [...T, 'ssh'] }));
   }
-  // ssh to the backed-up hosts (rsync, ssh_command) and to a standby's primary (its first backup).
-  const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name || s.standby?.primaryHost === p.name));
+  // ssh to the backed-up hosts (rsync, ssh_command), to a standby's primary (its first
+  // backup) and to the hosts its servers' restore tests restore onto.
+  const servedPg = model.postgresHosts.filter((p) => b.servers.some((s) => s.pgHost === p.name || s.standby?.primaryHost === p.name || s.restoreHost === p.name));
   rs.push(
     sshLinesFile(owner, 'authorized_keys', b.user, b.group, b.home, [authorizedEntry(owner, keys.postgres)]),
     sshLinesFile(owner, 'known_hosts', b.user, b.group, b.home, knownHostsEntries(owner, servedPg.map((p) => ({ name: p.name, ip: p.ipAddress })), disc, model.sshPort)),
@@ -323,7 +324,10 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
   const d = disc.get(p.name);
   const home = d?.postgresHome ?? p.home;
   // postgres ssh's to a Barman host to archive (barman-wal-archive) or restore WAL.
-  const sshTo = new Set([...p.backupTo, ...(p.wal.restore ? [p.wal.restore.barmanHost] : [])]);
+  // Barman hosts it backs up to, its restore_command's, and those that restore onto it
+  // (the restored copy's restore_command fetches WAL from them).
+  const restoresFrom = model.backups.filter((s) => s.restoreHost === p.name).map((s) => s.barmanHost);
+  const sshTo = new Set([...p.backupTo, ...(p.wal.restore ? [p.wal.restore.barmanHost] : []), ...restoresFrom]);
   const rs: Resource[] = [
     ...(onBarmanHost ? [] : [new PackagesResource([{ name: 'barman-cli', version: p.packageVersion }, { name: 'rsync' }], [...T, 'pkg'])]),
     ...sshDirResources(p.user, p.group, home, keys.postgres, 'id_ed25519'),
