@@ -251,16 +251,17 @@ done
         self.r["postgres_major"] = major
         self.r["tablespaces"] = tablespaces(info.get("tablespaces"))
         self.probe_restore_host(major, need)
-        if self.p["mode"] != "restore" and not self.bin:
+        restoring = bool(self.p.get("destination"))  # a real restore (its plan or its run)
+        if not restoring and not self.bin:
             raise Failed("the restore host %s has no PostgreSQL %s server binaries (looked in %s)" % (
                 self.p["restore"]["host"], major, ", ".join(d.replace("{M}", str(major)) for d in self.p["bin_dirs"])))
-        if self.p["mode"] != "restore" and self.r["port"] is None:
+        if not restoring and self.r["port"] is None:
             raise Failed("no free scratch port on %s in %d-%d" % ((self.p["restore"]["host"],) + tuple(self.p.get("port_range", [55432, 55531]))))
         sp = self.r["space"]
         if sp["available_bytes"] < sp["needed_bytes"]:
             raise Failed("not enough space on %s:%s: %d bytes free, %d needed (backup %d bytes + WAL)" % (
                 self.p["restore"]["host"], sp["path"], sp["available_bytes"], sp["needed_bytes"], size))
-        if self.p["mode"] == "restore":
+        if restoring:
             self.check_destination()
         self.r["command"] = self.restore_argv(self.p.get("destination") or "<scratch>/data")
 
@@ -293,7 +294,9 @@ else echo missing; fi
         target = self.p.get("target") or {}
         if target.get("kind"):
             argv += ["--target-" + target["kind"], target["value"]]
-            if self.p["mode"] == "test":
+            # A restore test ends recovery at the target and opens the copy; a real
+            # restore leaves that to the DBA (PostgreSQL's default: pause there).
+            if not self.p.get("destination"):
                 argv += ["--target-action", "promote"]
         if self.p["mode"] == "test" and self.scratch:
             for name, _loc in self.r.get("tablespaces") or []:
