@@ -131,6 +131,7 @@ class Runner(object):
             raise Failed("Barman does not know server %s" % server, tail(json.dumps(doc.get("_ERROR", ""))))
         done = [b for b in doc.get(server) or [] if isinstance(b, dict) and b.get("status") == "DONE"]
         done.sort(key=lambda b: float(b.get("end_time_timestamp") or 0), reverse=True)
+        self.listed = dict((b.get("backup_id"), b) for b in done)
         if not done:
             raise Failed("server %s has no completed backup" % server)
         target = self.p.get("target") or {}
@@ -174,7 +175,8 @@ class Runner(object):
         self.r["wal_segment_size"] = seg
         pos = conf.get("xlogpos") or conf.get("current_lsn")
         self.r["primary_lsn"] = pos if isinstance(pos, str) and LSN_RE.match(pos) else None
-        newest = newest_wal(conf.get("wals_directory"))
+        newest = newest_wal([os.path.join(conf.get("xlogdb_directory") or conf.get("wals_directory") or "", server + "-xlog.db"),
+                             os.path.join(conf.get("wals_directory") or "", "xlog.db")])
         self.r["newest_wal"] = newest
         self.r["newest_wal_end_lsn"] = lsn_str(wal_end(newest, seg)) if newest else None
         return conf
@@ -230,7 +232,10 @@ done
         info = self.show_backup(backup_id)
         base = info.get("base_backup_information") or info
         major = pg_major(info.get("postgresql_version") or find(info, "version"))
-        size = int(find(base, "disk_usage_bytes") or find(info, "size_bytes") or 0)
+        # What the restore writes: the whole cluster (3.13: cluster_size; 3.4: the backup's
+        # disk usage; list-backups' size otherwise), not an incremental backup's own size.
+        listed = getattr(self, "listed", {}).get(backup_id) or {}
+        size = int(info.get("cluster_size_bytes") or find(base, "disk_usage_bytes") or listed.get("size_bytes") or 0)
         seg = self.r["wal_segment_size"]
         first = find(base, "begin_wal")
         last = find(info, "last_available") or find(base, "end_wal")
@@ -572,20 +577,23 @@ def segments_between(first, last, seg):
         return 1
 
 
-def newest_wal(wals_dir):
-    """The newest WAL segment in Barman's archive, from its catalogue (wals/xlog.db)."""
-    if not wals_dir:
-        return None
-    best = None
-    try:
-        with open(os.path.join(wals_dir, "xlog.db")) as f:
-            for line in f:
-                name = line.split("\t", 1)[0].strip()
-                if WAL_RE.match(name) and (best is None or name[8:] > best[8:] or (name[8:] == best[8:] and name > best)):
-                    best = name
-    except (IOError, OSError):
-        return None
-    return best
+def newest_wal(catalogues):
+    """The newest WAL segment in Barman's archive, from its catalogue: <server>-xlog.db in
+    xlogdb_directory (Barman 3.13 and later), else wals/xlog.db."""
+    for path in catalogues:
+        if not os.path.isfile(path):
+            continue
+        best = None
+        try:
+            with open(path) as f:
+                for line in f:
+                    name = line.split("\t", 1)[0].strip()
+                    if WAL_RE.match(name) and (best is None or name[8:] > best[8:] or (name[8:] == best[8:] and name > best)):
+                        best = name
+        except (IOError, OSError):
+            continue
+        return best
+    return None
 
 
 def wal_gap(r):
