@@ -13,9 +13,8 @@ import type { ConnectionFlags } from './common.js';
 import { withHostSessions } from './host-sessions.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { RESTORE_TEST_HEADERS, SelectionError, restoreTestJobs, restoreTestRow, selectServers } from '../../playbooks/barman/restore-test.js';
-import { runnerCommand } from '../../playbooks/barman/restore/params.js';
-import { extractResult, failedResult, readResult, resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
-import { runnerProgram } from '../../playbooks/barman/restore/runner-source.js';
+import { failedResult, resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
+import { runRunner } from '../../playbooks/barman/restore/run.js';
 import { TargetError, describeTarget, parseTarget, type TargetFlags } from '../../playbooks/barman/restore/target.js';
 
 export interface RestoreTestFlags extends ConnectionFlags, TargetFlags {
@@ -54,20 +53,8 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
     for (const job of jobs.get(host) ?? []) {
       const who = { server: job.server.backupName, barmanHost: host, restoreHost: job.params.restore.host, mode: job.params.mode };
       if (!check) err.write(`  ${who.server} on ${host}: restoring into a scratch directory on ${who.restoreHost} …\n`);
-      try {
-        const res = await conn.exec(runnerCommand(barmanUsers.get(host) ?? 'barman'), {
-          // The plan reads Barman's catalogue and probes the restore host; a run writes
-          // only its scratch directory there (and Barman's own log).
-          readOnly: check,
-          stdin: runnerProgram(job.params),
-          timeoutMs: (job.params.timeout + 300) * 1000,
-          label: check ? `plan a restore test of ${who.server}` : `restore test of ${who.server} into a scratch directory on ${who.restoreHost}`,
-        });
-        const doc = extractResult(res.stdout);
-        results.push(doc ? readResult(doc, who) : failedResult(who, `the restore runner printed no result (exit ${res.code})`, tail(res.stderr || res.stdout)));
-      } catch (e) {
-        results.push(failedResult(who, e instanceof Error ? e.message : String(e)));
-      }
+      const label = check ? `plan a restore test of ${who.server}` : `restore test of ${who.server} into a scratch directory on ${who.restoreHost}`;
+      results.push(await runRunner(conn, barmanUsers.get(host) ?? 'barman', job.params, label));
       const last = results[results.length - 1];
       if (!check && last) err.write(`  ${who.server} on ${host}: ${last.ok ? c.green('passed') : c.red('failed')}\n`);
     }
@@ -107,10 +94,6 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
   if (outputDir) err.write(`\nResults kept in ${outputDir}\n`);
   err.write(failed === 0 ? c.green(`\n${check ? 'Every restore test can run' : 'Every restore test passed'} (${results.length}).\n`) : c.red(`\n${failed} of ${results.length} restore test${results.length === 1 ? '' : 's'} ${check ? 'cannot run' : 'failed'}.\n`));
   return exitCode;
-}
-
-function tail(text: string, n = 20): string {
-  return text.trim().split('\n').slice(-n).join('\n');
 }
 
 async function readSqlFile(path: string): Promise<Buffer> {

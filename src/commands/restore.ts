@@ -13,9 +13,9 @@ import { withHostSessions } from './host-sessions.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { destinationProbe, destinationRefusal, parseDestination, parseDestinationProbe, restorePlanLines, type DestinationFacts } from '../../playbooks/barman/restore.js';
 import { SelectionError, selectServers } from '../../playbooks/barman/restore-test.js';
-import { runnerCommand, runnerParams, type RunnerParams } from '../../playbooks/barman/restore/params.js';
-import { extractResult, failedResult, readResult, resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
-import { runnerProgram } from '../../playbooks/barman/restore/runner-source.js';
+import { runnerParams, type RunnerParams } from '../../playbooks/barman/restore/params.js';
+import { resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
+import { runRunner } from '../../playbooks/barman/restore/run.js';
 import { TargetError, parseTarget, type TargetFlags } from '../../playbooks/barman/restore/target.js';
 
 export interface RestoreFlags extends ConnectionFlags, TargetFlags {
@@ -57,7 +57,6 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
   if (!barman || !pgHost) throw new Error('internal error: restore hosts missing from the model');
   const c = makeColors(err, flags.color);
   const params = runnerParams(model, server, { mode: 'plan', target, backupId: flags.backup ?? null, timeoutSeconds: flags.timeout, to: { host: dest.host, dir: dest.dir, force: Boolean(flags.force) } });
-  const who = { server: server.backupName, barmanHost: barman.name, restoreHost: dest.host, mode: 'restore' };
 
   const finish = (code: number, r: RestoreRunResult | null, facts: DestinationFacts | null, refusal: string | null): number => {
     if (flags.json) {
@@ -84,21 +83,8 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
   }
 
   // (2) The plan on the Barman host, read-only; (4) the restore, on the same connection.
-  const barmanUser = barman.user;
-  const exec = async (conn: HostConnection, ps: RunnerParams): Promise<RestoreRunResult> => {
-    try {
-      const res = await conn.exec(runnerCommand(barmanUser), {
-        readOnly: ps.mode === 'plan',
-        stdin: runnerProgram(ps),
-        timeoutMs: (ps.timeout + 300) * 1000,
-        label: ps.mode === 'plan' ? `plan the restore of ${ps.server}` : `barman restore of ${ps.server} into ${dest.host}:${dest.dir}`,
-      });
-      const doc = extractResult(res.stdout);
-      return doc ? readResult(doc, who) : failedResult(who, `the restore runner printed no result (exit ${res.code})`, res.stderr.trim().split('\n').slice(-20).join('\n'));
-    } catch (e) {
-      return failedResult(who, e instanceof Error ? e.message : String(e));
-    }
-  };
+  const exec = (conn: HostConnection, ps: RunnerParams): Promise<RestoreRunResult> =>
+    runRunner(conn, barman.user, ps, ps.mode === 'plan' ? `plan the restore of ${ps.server}` : `barman restore of ${ps.server} into ${dest.host}:${dest.dir}`);
   const sessions = await withHostSessions(cluster, [barman.name], flags, Boolean(flags.check), async (conn) => {
     const plan = await exec(conn, params);
     for (const l of restorePlanLines(plan, dest, facts)) err.write(`${l}\n`);

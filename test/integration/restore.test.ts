@@ -174,6 +174,13 @@ describe.each(['bookworm', 'trixie'] as const)('restore-test and restore on a re
     expect(pg1?.restore_test?.last?.age_seconds).toBeLessThan(600);
     expect(doc.servers.find((s) => s.server === 'pg2')?.restore_test).toBeNull();
     expect(st.stderr).toMatch(/^pg1 .*passed \d+ s ago\s+OK$/m);
+
+    // Unset, the next deploy takes the program and the cron line away (results are kept).
+    await lab.writeConfig(config(lab).replace("  vars:\n    barman_restore_test_interval: '30 2 * * *'\n", ''));
+    const d = await cli(['deploy', lab.dir], { timeoutMs: 600_000 });
+    expect(d.code, d.stderr).toBe(0);
+    const left = await lab.exec('barman1', 'grep -c restore-test /etc/cron.d/pg1; ls /etc/tpa/restore-test; ls /var/lib/barman/restore-tests');
+    expect(left.stdout).toBe('0\npg1.json\n');
   });
 
   it('a damaged backup fails for its server, named with the error; the other server still passes', async () => {

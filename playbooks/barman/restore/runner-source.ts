@@ -109,7 +109,8 @@ class Runner(object):
         argv = (ssh + ["/bin/sh -s"]) if ssh else ["/bin/sh", "-s"]
         code, out, err = self.run(argv, cap=cap, data="set -u\n" + script + "\n", what=what)
         if code == 255 and ssh:
-            raise Failed("cannot reach the restore host %s over ssh as %s" % (self.p["restore"]["host"], self.p["restore"]["user"]), tail(err))
+            raise Failed("cannot reach the restore host %s over ssh as %s from this Barman host (deploy sets that up for the instances "
+                         "it backs up and their barman_restore_host)" % (self.p["restore"]["host"], self.p["restore"]["user"]), tail(err))
         return code, out, err
 
     # ------------------------------------------------------------------ facts

@@ -1,0 +1,24 @@
+// Running the restore runner on a Barman host over one of our connections: the program
+// and its parameters on stdin, the result read back (never throws for the host's sake).
+import type { HostConnection } from '../../../src/transport/connection.js';
+import { runnerCommand, type RunnerParams } from './params.js';
+import { extractResult, failedResult, readResult, type RestoreRunResult } from './result.js';
+import { runnerProgram } from './runner-source.js';
+
+export async function runRunner(conn: HostConnection, barmanUser: string, params: RunnerParams, label: string): Promise<RestoreRunResult> {
+  const who = { server: params.server, barmanHost: params.barman_host, restoreHost: params.restore.host, mode: params.mode };
+  try {
+    const res = await conn.exec(runnerCommand(barmanUser), {
+      // A plan reads Barman's catalogue and probes the restore host; a run writes there.
+      readOnly: params.mode === 'plan',
+      stdin: runnerProgram(params),
+      // The runner bounds itself (params.timeout, then its cleanup); this bounds the channel.
+      timeoutMs: (params.timeout + 300) * 1000,
+      label,
+    });
+    const doc = extractResult(res.stdout);
+    return doc ? readResult(doc, who) : failedResult(who, `the restore runner printed no result (exit ${res.code})`, (res.stderr || res.stdout).trim().split('\n').slice(-20).join('\n'));
+  } catch (e) {
+    return failedResult(who, e instanceof Error ? e.message : String(e));
+  }
+}
