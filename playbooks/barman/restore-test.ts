@@ -3,37 +3,27 @@
 // it, and report the RTO measured and the WAL gap. The work itself is the restore runner
 // (restore/runner-source.ts), run as the Barman user on each Barman host; this module
 // chooses the servers and turns results into rows.
+import { SelectionError } from '../../src/errors.js';
 import { formatBytes } from '../../src/report/format.js';
 import type { BackupServerSpec, BarmanModel } from './model.js';
 import { runnerParams, type ParamsOptions, type RunnerParams } from './restore/params.js';
 import type { RestoreRunResult } from './restore/result.js';
 
-export class SelectionError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The servers named by --server (backup names) and --barman (Barman hosts); all by default. */
 export function selectServers(model: BarmanModel, names: readonly string[] = [], barman?: string): BackupServerSpec[] {
   let servers = model.backups;
   if (barman !== undefined) {
-    if (!model.barmanHosts.some((b) => b.name === barman)) {
-      throw new SelectionError(`--barman ${barman}: no Barman instance of that name`, `Barman instances: ${model.barmanHosts.map((b) => b.name).join(', ') || 'none'}`);
-    }
+    const hosts = model.barmanHosts.map((b) => b.name);
+    if (!hosts.includes(barman)) throw new SelectionError('--barman', [barman], hosts, `--barman ${barman}: no Barman instance of that name`);
     servers = servers.filter((s) => s.barmanHost === barman);
   }
+  const available = [...new Set(servers.map((s) => s.backupName))];
   if (names.length > 0) {
-    const unknown = names.filter((n) => !servers.some((s) => s.backupName === n));
-    if (unknown.length > 0) {
-      throw new SelectionError(`--server ${unknown.join(', ')}: no such Barman server${barman ? ` on ${barman}` : ''}`, `servers: ${[...new Set(servers.map((s) => s.backupName))].join(', ') || 'none'}`);
-    }
+    const unknown = names.filter((n) => !available.includes(n));
+    if (unknown.length > 0) throw new SelectionError('--server', unknown, available, `--server ${unknown.join(', ')}: no such Barman server${barman ? ` on ${barman}` : ''}`);
     servers = servers.filter((s) => names.includes(s.backupName));
   }
-  if (servers.length === 0) throw new SelectionError('no Barman server to test: no instance has backup: set');
+  if (servers.length === 0) throw new SelectionError('--server', [...names], available, 'no Barman server to restore: no instance has backup: set');
   return servers;
 }
 

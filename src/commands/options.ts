@@ -23,7 +23,16 @@ export type OptionName =
   | 'diff'
   | 'noRestart'
   | 'barman'
-  | 'graphFormat';
+  | 'graphFormat'
+  | 'server'
+  | 'to'
+  | 'backup'
+  | 'targetTime'
+  | 'targetLsn'
+  | 'targetName'
+  | 'sql'
+  | 'force'
+  | 'timeout';
 
 /** What an option's help may depend on: the command's vocabulary of tags. */
 export interface OptionContext {
@@ -63,6 +72,7 @@ const VERBOSE_HELP: Readonly<Record<string, string>> = {
   ping: 'more output: the known_hosts files, key and timeout used',
   test: 'more output: every check of every server, not only the failing ones',
   status: "more output: each host's read time and every failing barman check",
+  'restore-test': 'more output: the Barman command and its output for every server',
 };
 
 export const OPTIONS: Readonly<Record<OptionName, OptionDefinition>> = {
@@ -121,7 +131,15 @@ export const OPTIONS: Readonly<Record<OptionName, OptionDefinition>> = {
     value: none,
   },
   check: {
-    build: () => new Option('-C, --check', 'change nothing; show what would change (the same as `plan`)'),
+    build: (ctx) =>
+      new Option(
+        '-C, --check',
+        ctx.command === 'restore-test'
+          ? 'change nothing: show which backup each server would restore where, and the space needed and free (exit 2 if one cannot run)'
+          : ctx.command === 'restore'
+            ? 'change nothing: show what would be written where, the space needed and the recovery target (exit 2: a restore is pending)'
+            : 'change nothing; show what would change (the same as `plan`)',
+      ),
     value: none,
   },
   diff: {
@@ -139,6 +157,45 @@ export const OPTIONS: Readonly<Record<OptionName, OptionDefinition>> = {
   barman: {
     build: () => new Option('--barman <name>', "only this Barman server (default: all of the cluster's)"),
     value: () => ({ kind: 'hosts' }),
+  },
+  server: {
+    build: (ctx) =>
+      ctx.command === 'restore'
+        ? new Option('--server <name>', 'the Barman server to restore (its backup_name)').makeOptionMandatory()
+        : new Option('--server <names>', 'only these Barman servers (backup names, comma separated; default: all)').argParser(listValue),
+    value: none,
+  },
+  to: {
+    build: () => new Option('--to <host:dir>', 'a PostgreSQL instance of the cluster and an absolute directory there (missing, or empty with --force)').makeOptionMandatory(),
+    value: none,
+  },
+  backup: {
+    build: () => new Option('--backup <id>', 'this backup (default: the latest, or the latest that ended before the target)'),
+    value: none,
+  },
+  targetTime: {
+    build: () => new Option('--target-time <timestamp>', 'recover to this time, with its UTC offset (e.g. "2026-12-03 13:10:00+00")').conflicts(['targetLsn', 'targetName']),
+    value: none,
+  },
+  targetLsn: {
+    build: () => new Option('--target-lsn <lsn>', 'recover to this LSN (e.g. 0/3000060)').conflicts(['targetTime', 'targetName']),
+    value: none,
+  },
+  targetName: {
+    build: () => new Option('--target-name <name>', 'recover to this restore point (pg_create_restore_point); the latest backup is used').conflicts(['targetTime', 'targetLsn']),
+    value: none,
+  },
+  sql: {
+    build: () => new Option('--sql <file>', 'also run this SQL file (up to 1 MiB) on each restored copy; its output is recorded'),
+    value: none,
+  },
+  force: {
+    build: () => new Option('--force', 'restore into an existing empty directory'),
+    value: none,
+  },
+  timeout: {
+    build: () => new Option('--timeout <s>', 'time limit per server for the copy, recovery and checks (seconds; cleanup gets its own)').argParser(intOption('--timeout', 60, 7 * 86400)).default(7200),
+    value: () => ({ kind: 'number' }),
   },
   graphFormat: {
     build: () => new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'svg', 'json']).default('mermaid'),

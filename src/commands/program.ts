@@ -116,6 +116,29 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (args, flags, io) => (await import('./status.js')).runStatus(first(args), flags, io.out, io.err),
   },
   {
+    name: 'restore-test',
+    summary: "restore each Barman server's latest backup (or a point in time) into a scratch directory, start it isolated, check it, remove it; RTO and WAL gap (exit 2 if one fails)",
+    args: [CLUSTER_DIR],
+    options: ['json', 'verbose', 'server', 'barman', 'targetTime', 'targetLsn', 'targetName', 'sql', 'check', 'timeout', ...CONNECT],
+    details:
+      'The restore host is barman_restore_host, else the backed-up instance. The copy goes into a new\n<postgres home>/tpa-barman-restore-test.XXXXXXXX there, listens on a unix socket in it only, and is\nstopped and removed afterwards; nothing changes on the Barman server or production PostgreSQL.\nResults are kept under <cluster-dir>/restore-test/<timestamp>/.',
+    examples: ['tpa-barman restore-test clusters/speedy', 'tpa-barman restore-test clusters/speedy --server pg1 --target-time "2026-12-03 13:10:00+00" --sql check.sql', 'tpa-barman restore-test clusters/speedy --check'],
+    run: async (args, flags, io) => (await import('./restore-test.js')).runRestoreTest(first(args), flags, io.out, io.err),
+  },
+  {
+    name: 'restore',
+    summary: "restore a Barman server's backup into HOST:DIR with barman restore (recover before Barman 3.12); shows the plan first, --check stops there",
+    args: [CLUSTER_DIR],
+    options: ['json', 'server', 'to', 'barman', 'backup', 'targetTime', 'targetLsn', 'targetName', 'check', 'force', 'timeout', ...CONNECT],
+    details:
+      'Refused (exit 3) before anything is copied: a directory of a running cluster, a non-empty one, an existing\nempty one without --force, or too little space. The copy is not started: review its configuration first.',
+    examples: [
+      'tpa-barman restore clusters/speedy --server pg1 --to pg2:/var/lib/postgresql/restored --check',
+      'tpa-barman restore clusters/speedy --server pg1 --to pg2:/var/lib/postgresql/restored --target-time "2026-12-03 13:10:00+00"',
+    ],
+    run: async (args, flags, io) => (await import('./restore.js')).runRestore(first(args), flags, io.out, io.err),
+  },
+  {
     name: 'graph',
     summary: 'draw which PostgreSQL instances are backed up to which Barman servers (never connects)',
     args: [{ name: 'cluster-dirs', description: 'one or more TPA cluster directories (shared Barman hosts are drawn once)', variadic: true, complete: 'directory' }],

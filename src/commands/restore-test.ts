@@ -12,7 +12,8 @@ import { renderTable } from '../report/table.js';
 import type { ConnectionFlags } from './common.js';
 import { withHostSessions } from './host-sessions.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
-import { RESTORE_TEST_HEADERS, SelectionError, restoreTestJobs, restoreTestRow, selectServers } from '../../playbooks/barman/restore-test.js';
+import { header, writeDocument } from '../report/json.js';
+import { RESTORE_TEST_HEADERS, restoreTestJobs, restoreTestRow, selectServers } from '../../playbooks/barman/restore-test.js';
 import { failedResult, resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
 import { runRunner } from '../../playbooks/barman/restore/run.js';
 import { TargetError, describeTarget, parseTarget, type TargetFlags } from '../../playbooks/barman/restore/target.js';
@@ -33,14 +34,13 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
   const cluster = await loadCluster(dir);
   const model = resolveBarman(cluster);
   let target;
-  let servers;
   try {
     target = parseTarget(flags);
-    servers = selectServers(model, flags.server ?? [], flags.barman);
   } catch (e) {
-    if (e instanceof TargetError || e instanceof SelectionError) throw new ToolError(e.message, ExitCode.Usage, e.hint);
+    if (e instanceof TargetError) throw new ToolError(e.message, ExitCode.Usage, e.hint);
     throw e;
   }
+  const servers = selectServers(model, flags.server ?? [], flags.barman);
   const sql = flags.sql === undefined ? null : await readSqlFile(flags.sql);
   const check = Boolean(flags.check);
   const jobs = restoreTestJobs(model, servers, { mode: check ? 'plan' : 'test', target, sql, timeoutSeconds: flags.timeout });
@@ -71,11 +71,11 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
     }
   }
   const failed = results.filter((r) => !r.ok).length;
-  const exitCode = unreachable.length > 0 ? ExitCode.Unreachable : failed > 0 ? ExitCode.HostFailure : ExitCode.Ok;
+  const exitCode = unreachable.length > 0 ? ExitCode.Unreachable : failed > 0 ? ExitCode.ChecksFailed : ExitCode.Ok;
   const outputDir = check ? null : await saveResults(cluster.dir, results);
 
   if (flags.json) {
-    out.write(`${JSON.stringify({ cluster: cluster.name, check, ok: exitCode === ExitCode.Ok, exit_code: exitCode, target, output_dir: outputDir, servers: results.map(resultJson), unreachable }, null, 2)}\n`);
+    writeDocument(out, header('restore-test', 'restore-test', exitCode, cluster.name), { check, target, output_dir: outputDir, servers: results.map(resultJson), unreachable });
   }
   err.write('\n');
   err.write(

@@ -12,7 +12,8 @@ import type { ConnectionFlags } from './common.js';
 import { withHostSessions } from './host-sessions.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
 import { destinationProbe, destinationRefusal, parseDestination, parseDestinationProbe, restorePlanLines, type DestinationFacts } from '../../playbooks/barman/restore.js';
-import { SelectionError, selectServers } from '../../playbooks/barman/restore-test.js';
+import { header, writeDocument } from '../report/json.js';
+import { selectServers } from '../../playbooks/barman/restore-test.js';
 import { runnerParams, type RunnerParams } from '../../playbooks/barman/restore/params.js';
 import { resultJson, type RestoreRunResult } from '../../playbooks/barman/restore/result.js';
 import { runRunner } from '../../playbooks/barman/restore/run.js';
@@ -37,14 +38,13 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
   const model = resolveBarman(cluster);
   if (!flags.server || !flags.to) throw usage('restore needs --server NAME and --to HOST:DIR');
   let target;
-  let servers;
   let dest;
+  const servers = selectServers(model, [flags.server], flags.barman);
   try {
     target = parseTarget(flags);
-    servers = selectServers(model, [flags.server], flags.barman);
     dest = parseDestination(model, flags.to);
   } catch (e) {
-    if (e instanceof TargetError || e instanceof SelectionError) throw usage(e.message, e.hint);
+    if (e instanceof TargetError) throw usage(e.message, e.hint);
     if (e instanceof Error && e.message.startsWith('--to')) throw usage(e.message);
     throw e;
   }
@@ -60,7 +60,12 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
 
   const finish = (code: number, r: RestoreRunResult | null, facts: DestinationFacts | null, refusal: string | null): number => {
     if (flags.json) {
-      out.write(`${JSON.stringify({ cluster: cluster.name, check: Boolean(flags.check), ok: code === ExitCode.Ok, exit_code: code, refused: refusal, destination: { host: dest.host, dir: dest.dir, state: facts?.state ?? null, real_path: facts?.real ?? null }, restore: r ? resultJson(r) : null }, null, 2)}\n`);
+      writeDocument(out, header('restore', 'restore', code, cluster.name), {
+        check: Boolean(flags.check),
+        refused: refusal,
+        destination: { host: dest.host, dir: dest.dir, state: facts?.state ?? null, real_path: facts?.real ?? null },
+        restore: r ? resultJson(r) : null,
+      });
     }
     return code;
   };
@@ -74,7 +79,7 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
     err.write(`${c.red('unreachable')} ${p?.error ?? dest.host}\n`);
     return finish(ExitCode.Unreachable, null, null, null);
   }
-  if (p.value.code !== 0) throw new ToolError(`${dest.host}: checking ${dest.dir} failed (exit ${p.value.code}): ${p.value.stderr.trim()}`, ExitCode.HostFailure);
+  if (p.value.code !== 0) throw new ToolError(`${dest.host}: checking ${dest.dir} failed (exit ${p.value.code}): ${p.value.stderr.trim()}`, ExitCode.ReadFailure);
   const facts = parseDestinationProbe(dest.dir, p.value.stdout);
   const refusal = destinationRefusal(dest.host, dest.dir, facts, Boolean(flags.force));
   if (refusal) {
@@ -96,7 +101,8 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
     }
     if (flags.check) {
       err.write(c.green('\nCheck only: nothing was copied. Run without --check to restore.\n'));
-      return { code: ExitCode.Ok, result: plan, refusal: null };
+      // As `plan`: 2 means a change (this restore) is pending and nothing failed.
+      return { code: ExitCode.ChangesPending, result: plan, refusal: null };
     }
     err.write(`\nRestoring into ${dest.host}:${dest.dir} …\n`);
     const run = await exec(conn, { ...params, mode: 'restore', backup_id: plan.backup?.id ?? params.backup_id });

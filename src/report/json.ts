@@ -13,9 +13,9 @@ import { ExitCode } from '../exit-codes.js';
 /** Bumped when a field changes meaning or goes away; new fields do not bump it. */
 export const SCHEMA_VERSION = 1;
 
-export type DocumentKind = 'run' | 'list-hosts' | 'list-tasks' | 'ping' | 'test' | 'status' | 'inventory' | 'graph' | 'error';
+export type DocumentKind = 'run' | 'list-hosts' | 'list-tasks' | 'ping' | 'test' | 'status' | 'inventory' | 'graph' | 'restore-test' | 'restore' | 'error';
 
-export const DOCUMENT_KINDS: readonly DocumentKind[] = ['run', 'list-hosts', 'list-tasks', 'ping', 'test', 'status', 'inventory', 'graph', 'error'];
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['run', 'list-hosts', 'list-tasks', 'ping', 'test', 'status', 'inventory', 'graph', 'restore-test', 'restore', 'error'];
 
 export interface DocumentHeader {
   schema_version: number;

@@ -314,7 +314,7 @@ _tpa_barman; printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(bashComplete(['tpa-barman', 'plan', '--no-'])).toEqual(expect.arrayContaining(['--no-restart', '--no-color']));
     expect(bashComplete(['tpa-barman', 'detach', '--'])).not.toContain('--override-global-config');
     expect(bashComplete(['tpa-barman', 'plan', SINGLE, '--tags', 'pgpass,fi'])).toEqual(['pgpass,first-backup']);
-    expect(bashComplete(['tpa-barman', 'status', SINGLE, '--tags', ''])).toEqual(['backups', 'wal', 'schedule', 'config', 'checks']);
+    expect(bashComplete(['tpa-barman', 'status', SINGLE, '--tags', ''])).toEqual(['backups', 'wal', 'schedule', 'config', 'checks', 'restore']);
     expect(bashComplete(['tpa-barman', 'deploy', SINGLE, '--limit', '']).sort()).toEqual(['barman1', 'pg1']);
     expect(bashComplete(['tpa-barman', 'graph', '--format', 's'])).toEqual(['svg']);
     expect(bashComplete(['tpa-barman', 'completion', ''])).toEqual(['bash', 'zsh']);
