@@ -70,6 +70,9 @@ export class RefusedError extends ToolError {
 }
 
 /** A --limit, --tags or --skip-tags that selects nothing: names what was asked and what exists. */
+/** What the available values of a selecting option are called in the hint. */
+const SELECTION_WORDS: Readonly<Record<string, string>> = { '--limit': 'hosts', '--server': 'servers', '--barman': 'Barman hosts' };
+
 export class SelectionError extends ToolError {
   constructor(
     readonly option: string,
@@ -77,6 +80,6 @@ export class SelectionError extends ToolError {
     readonly available: readonly string[],
     message: string,
   ) {
-    super(message, ExitCode.Usage, available.length > 0 ? `${option === '--limit' ? 'hosts' : 'tags'}: ${available.join(', ')}` : undefined);
+    super(message, ExitCode.Usage, available.length > 0 ? `${SELECTION_WORDS[option] ?? 'tags'}: ${available.join(', ')}` : undefined);
   }
 }

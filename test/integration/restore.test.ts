@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestScript } from '../support/digest.js';
 import { cli, startLab, type Lab } from '../support/lab.js';
+import { expectDocument } from '../support/schema.js';
 
 function config(lab: Lab): string {
   const ip = (n: string): string => lab.host(n).ip;
@@ -62,13 +63,8 @@ interface ServerResult {
 
 async function restoreTest(lab: Lab, args: string[] = []): Promise<{ code: number; stderr: string; servers: ServerResult[] }> {
   const r = await cli(['restore-test', lab.dir, '--json', ...args], { timeoutMs: 900_000 });
-  let servers: ServerResult[] = [];
-  try {
-    servers = (JSON.parse(r.stdout) as { servers: ServerResult[] }).servers;
-  } catch {
-    /* the code assertion shows stderr */
-  }
-  return { code: r.code, stderr: r.stderr, servers };
+  const doc = expectDocument(r.stdout, r.code, ['restore-test'], `restore-test ${args.join(' ')}\n${r.stderr}`);
+  return { code: r.code, stderr: r.stderr, servers: doc['servers'] as ServerResult[] };
 }
 
 // Debian 12 (PostgreSQL 15, Barman 3.4: barman recover) and Debian 13 (PostgreSQL 17,
@@ -136,16 +132,19 @@ describe.each(['bookworm', 'trixie'] as const)('restore-test and restore on a re
     const restores = async (): Promise<string> => (await lab.exec('barman1', "grep -c 'recovery_executor' /var/log/barman/barman.log || true")).stdout.trim();
     const restoresBefore = await restores();
     for (const dir of [lab.pg.dataDir, `${lab.pg.dataDir}/base`]) {
-      const r = await cli(['restore', lab.dir, '--server', 'pg1', '--to', `pg1:${dir}`]);
+      const r = await cli(['restore', lab.dir, '--server', 'pg1', '--to', `pg1:${dir}`, '--json']);
       expect(r.code, r.stderr).toBe(3);
+      const doc = expectDocument(r.stdout, 3, ['restore'], 'restore into a running cluster');
+      expect(doc['restore']).toBeNull();
       expect(r.stderr).toContain(`belongs to a running cluster`);
       expect(r.stderr).toMatch(new RegExp(`\\(postmaster pid \\d+, data directory ${lab.pg.dataDir}\\); nothing was copied`));
     }
     // Barman never started a restore.
     expect(await restores()).toBe(restoresBefore);
 
+    // --check: a restore is pending (2, as plan), nothing written.
     const check = await cli(['restore', lab.dir, '--server', 'pg2', '--to', 'pg2:/var/lib/postgresql/restored', '--check']);
-    expect(check.code, check.stderr).toBe(0);
+    expect(check.code, check.stderr).toBe(2);
     expect(check.stderr).toMatch(/writes to\s+pg2:\/var\/lib\/postgresql\/restored \(missing: Barman creates it\)/);
     expect(check.stderr).toMatch(/space\s+about .* needed, .* free on pg2:/);
     expect((await lab.exec('pg2', 'test -e /var/lib/postgresql/restored')).code).not.toBe(0);
@@ -167,7 +166,7 @@ describe.each(['bookworm', 'trixie'] as const)('restore-test and restore on a re
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const st = await cli(['status', lab.dir, '--json']);
     expect(st.code, st.stderr).toBe(0);
-    const doc = JSON.parse(st.stdout) as { servers: Array<{ server: string; restore_test: { schedule: string; last: { ok: boolean; age_seconds: number } | null } | null }> };
+    const doc = expectDocument(st.stdout, 0, ['status'], 'status') as unknown as { servers: Array<{ server: string; restore_test: { schedule: string; last: { ok: boolean; age_seconds: number } | null } | null }> };
     const pg1 = doc.servers.find((s) => s.server === 'pg1');
     expect(pg1?.restore_test?.schedule).toBe('30 2 * * *');
     expect(pg1?.restore_test?.last?.ok).toBe(true);
