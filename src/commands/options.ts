@@ -170,7 +170,7 @@ export const OPTIONS: Readonly<Record<OptionName, OptionDefinition>> = {
     value: none,
   },
   backup: {
-    build: () => new Option('--backup <id>', 'this backup (default: the latest, or the latest that ended before the target)'),
+    build: () => new Option('--backup <id>', 'this backup ID (default: the latest, or the latest that ended before the target)'),
     value: none,
   },
   targetTime: {

@@ -119,7 +119,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'restore-test',
     summary: "restore each Barman server's latest backup (or a point in time) into a scratch directory, start it isolated, check it, remove it; RTO and WAL gap (exit 2 if one fails)",
     args: [CLUSTER_DIR],
-    options: ['json', 'verbose', 'server', 'barman', 'targetTime', 'targetLsn', 'targetName', 'sql', 'check', 'timeout', ...CONNECT],
+    options: ['json', 'verbose', 'server', 'barman', 'backup', 'targetTime', 'targetLsn', 'targetName', 'sql', 'check', 'timeout', ...CONNECT],
     details:
       'The restore host is barman_restore_host, else the backed-up instance. The copy goes into a new\n<postgres home>/tpa-barman-restore-test.XXXXXXXX there, listens on a unix socket in it only, and is\nstopped and removed afterwards; nothing changes on the Barman server or production PostgreSQL.\nResults are kept under <cluster-dir>/restore-test/<timestamp>/.',
     examples: ['tpa-barman restore-test clusters/speedy', 'tpa-barman restore-test clusters/speedy --server pg1 --target-time "2026-12-03 13:10:00+00" --sql check.sql', 'tpa-barman restore-test clusters/speedy --check'],

@@ -8,6 +8,7 @@ import { loadCluster } from '../config/load.js';
 import { ToolError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { makeColors } from '../report/style.js';
+import { shellQuote } from '../util/shell.js';
 import { renderTable } from '../report/table.js';
 import type { ConnectionFlags } from './common.js';
 import { withHostSessions } from './host-sessions.js';
@@ -21,9 +22,11 @@ import { TargetError, describeTarget, parseTarget, type TargetFlags } from '../.
 export interface RestoreTestFlags extends ConnectionFlags, TargetFlags {
   server?: string[];
   barman?: string;
+  backup?: string;
   sql?: string;
   check?: boolean;
   timeout?: number;
+  verbose?: number;
   json?: boolean;
   color?: boolean;
 }
@@ -41,9 +44,10 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
     throw e;
   }
   const servers = selectServers(model, flags.server ?? [], flags.barman);
+  if (flags.backup !== undefined && !/^[0-9A-Za-z._-]{1,64}$/.test(flags.backup)) throw new ToolError(`--backup ${JSON.stringify(flags.backup)} is not a backup ID`, ExitCode.Usage);
   const sql = flags.sql === undefined ? null : await readSqlFile(flags.sql);
   const check = Boolean(flags.check);
-  const jobs = restoreTestJobs(model, servers, { mode: check ? 'plan' : 'test', target, sql, timeoutSeconds: flags.timeout });
+  const jobs = restoreTestJobs(model, servers, { mode: check ? 'plan' : 'test', target, backupId: flags.backup ?? null, sql, timeoutSeconds: flags.timeout });
   const barmanUsers = new Map(model.barmanHosts.map((b) => [b.name, b.user]));
   const c = makeColors(err, flags.color);
   err.write(`${check ? 'Planning restore tests' : 'Restore tests'} of ${servers.length} server${servers.length === 1 ? '' : 's'} to ${describeTarget(target)}.\n`);
@@ -57,6 +61,11 @@ export async function runRestoreTest(dir: string, flags: RestoreTestFlags, out: 
       results.push(await runRunner(conn, barmanUsers.get(host) ?? 'barman', job.params, label));
       const last = results[results.length - 1];
       if (!check && last) err.write(`  ${who.server} on ${host}: ${last.ok ? c.green('passed') : c.red('failed')}\n`);
+      if (last && (flags.verbose ?? 0) > 0) {
+        if (last.command) err.write(`    ${c.dim(`$ ${last.command.map(shellQuote).join(' ')}`)}\n`);
+        const output = typeof last.raw['barman_output'] === 'string' ? last.raw['barman_output'] : '';
+        for (const line of output.split('\n').filter(Boolean)) err.write(`    ${c.dim(line)}\n`);
+      }
     }
     return results;
   });

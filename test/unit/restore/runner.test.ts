@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunnerParams } from '../../../playbooks/barman/restore/params.js';
-import { extractResult, readResult } from '../../../playbooks/barman/restore/result.js';
+import { extractResult, readResult, resultJson } from '../../../playbooks/barman/restore/result.js';
+import { header } from '../../../src/report/json.js';
+import { schemaValidators } from '../../support/schema.js';
 import { runnerProgram } from '../../../playbooks/barman/restore/runner-source.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tpab-runner-'));
@@ -115,6 +117,14 @@ describe('restore runner (plan mode, fake Barman)', () => {
     expect(doc.space?.neededBytes).toBeGreaterThan(5 * 16 * 1024 * 1024);
     expect(doc.port).toBeGreaterThanOrEqual(55432);
     expect(doc.raw['bin_dir']).toBe(w.bin);
+    // The --json documents that carry it follow their schemas.
+    const validate = (kind: string, body: object): unknown => {
+      const v = schemaValidators().get(kind);
+      if (!v) throw new Error(`no schema ${kind}`);
+      return v({ ...header(kind as 'restore-test', kind, 0, 'c'), ...body }) ? [] : v.errors;
+    };
+    expect(validate('restore-test', { check: true, target: null, output_dir: null, servers: [resultJson(doc)], unreachable: [] })).toEqual([]);
+    expect(validate('restore', { check: true, refused: null, destination: { host: 'pg1', dir: '/x/y', state: 'missing', real_path: '/x/y' }, restore: resultJson(doc) })).toEqual([]);
   });
 
   it('picks the newest backup that ended before a target time or LSN, and promotes at the target', () => {
