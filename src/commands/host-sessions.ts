@@ -4,8 +4,8 @@
 import pLimit from 'p-limit';
 import type { ClusterSpec } from '../config/types.js';
 import { ToolError } from '../errors.js';
-import { HostConnection } from '../transport/connection.js';
-import { connectOptions, defaultForks, sshTarget, type ConnectionFlags } from './common.js';
+import { openSession, type Session } from '../transport/connector.js';
+import { connectors, defaultForks, type ConnectionFlags } from './common.js';
 
 export type SessionOutcome<T> = { host: string; reachable: true; value: T } | { host: string; reachable: false; error: string; hint?: string };
 
@@ -14,18 +14,18 @@ export async function withHostSessions<T>(
   hosts: readonly string[],
   flags: ConnectionFlags,
   readOnly: boolean,
-  work: (conn: HostConnection, host: string) => Promise<T>,
+  work: (conn: Session, host: string) => Promise<T>,
 ): Promise<Map<string, SessionOutcome<T>>> {
   const limit = pLimit(defaultForks(hosts.length, flags));
-  const opts = { ...connectOptions(cluster, flags), readOnly };
+  const connectorOf = connectors(cluster, flags);
   const outcomes = await Promise.all(
     hosts.map((host) =>
       limit(async (): Promise<SessionOutcome<T>> => {
         const spec = cluster.hosts.find((h) => h.name === host);
         if (!spec) return { host, reachable: false, error: `${host}: not in the inventory` };
-        let conn: HostConnection | undefined;
+        let conn: Session;
         try {
-          conn = await HostConnection.open(sshTarget(cluster, spec), opts);
+          conn = await openSession(connectorOf(spec.name), { readOnly });
         } catch (err) {
           const hint = err instanceof ToolError ? err.hint : undefined;
           return { host, reachable: false, error: err instanceof Error ? err.message : String(err), ...(hint ? { hint } : {}) };

@@ -7,7 +7,7 @@ import { loadCluster } from '../config/load.js';
 import { ToolError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { makeColors } from '../report/style.js';
-import type { HostConnection } from '../transport/connection.js';
+import type { Session } from '../transport/connector.js';
 import type { ConnectionFlags } from './common.js';
 import { withHostSessions } from './host-sessions.js';
 import { resolveBarman } from '../../playbooks/barman/inventory.js';
@@ -88,7 +88,7 @@ export async function runRestore(dir: string, flags: RestoreFlags, out: NodeJS.W
   }
 
   // (2) The plan on the Barman host, read-only; (4) the restore, on the same connection.
-  const exec = (conn: HostConnection, ps: RunnerParams): Promise<RestoreRunResult> =>
+  const exec = (conn: Session, ps: RunnerParams): Promise<RestoreRunResult> =>
     runRunner(conn, barman.user, ps, ps.mode === 'plan' ? `plan the restore of ${ps.server}` : `barman restore of ${ps.server} into ${dest.host}:${dest.dir}`);
   const sessions = await withHostSessions(cluster, [barman.name], flags, Boolean(flags.check), async (conn) => {
     const plan = await exec(conn, params);

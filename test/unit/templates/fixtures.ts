@@ -69,6 +69,7 @@ export function server(name: string, over: Partial<BackupServerSpec> = {}, setti
     streamingConninfo: `host=${name} port=5432 dbname=postgres user=streaming_barman`,
     cronFileName: name,
     fromReplica: false,
+    restoreHost: name,
     ...over,
     settings: defaultSettings(settings),
   };
