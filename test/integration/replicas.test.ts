@@ -9,6 +9,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startLab, type Lab } from '../support/lab.js';
+import { deployJson } from '../support/deploy.js';
 import { restoreAndQuery } from '../support/restore.js';
 
 const PRIMARY = 'pg1';
@@ -48,22 +49,7 @@ instances:
 `;
 }
 
-interface DeployDoc {
-  recap: Array<{ host: string; changed: number; failed: number }>;
-  changes: Array<{ host: string; resource: string; status: string; reason?: string }>;
-  hosts: Array<{ host: string; connections: number; execs: number }>;
-}
-
-async function deploy(lab: Lab, extra: string[] = []): Promise<{ code: number; doc: DeployDoc; stderr: string }> {
-  const r = await cli(['deploy', lab.dir, '--json', ...extra], { timeoutMs: 900_000 });
-  let doc: DeployDoc = { recap: [], changes: [], hosts: [] };
-  try {
-    doc = JSON.parse(r.stdout) as DeployDoc;
-  } catch {
-    /* the code assertion shows stderr */
-  }
-  return { code: r.code, doc, stderr: r.stderr };
-}
+const deploy = (lab: Lab, extra: string[] = []): ReturnType<typeof deployJson> => deployJson(lab.dir, extra);
 
 const sql = (lab: Lab, host: string, query: string): Promise<string> => lab.psql(host, query).then((out) => out.trim());
 
