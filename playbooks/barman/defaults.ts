@@ -137,6 +137,16 @@ export function clientPackages(flavour: PostgresFlavour, version: number): strin
   return [`${name}-client-${version}`];
 }
 
+/**
+ * Where a flavour's client packages come from when the distribution lacks that major:
+ * PGDG for community PostgreSQL (Debian ships one major per release), EDB otherwise.
+ */
+export function clientPackageSource(flavour: PostgresFlavour): string {
+  return familyOf(flavour) === 'postgresql' && flavour !== 'postgresql-bdr'
+    ? 'the PostgreSQL Global Development Group repository (PGDG, https://apt.postgresql.org)'
+    : "EDB's repositories (https://www.enterprisedb.com/repos, with an EDB subscription token)";
+}
+
 /** TPA names the service `postgres` for every flavour (postgres_service_name). */
 export const POSTGRES_SERVICE_NAME = 'postgres';
 

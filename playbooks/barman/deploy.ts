@@ -9,7 +9,7 @@ import { parseCount, shProbe, sqlJsonProbe, type Probe } from '../../src/engine/
 import type { Change, Placed, Resource } from '../../src/engine/resource.js';
 import { byteString, type FileState } from '../../src/engine/resources/file-state.js';
 import { ClaimCheckResource } from '../../src/engine/resources/claim.js';
-import { CommandResource, handler, serviceRunning } from '../../src/engine/resources/command.js';
+import { CommandResource, serviceRunning } from '../../src/engine/resources/command.js';
 import { DirectoryResource } from '../../src/engine/resources/directory.js';
 import { FileResource, KNOWN_AFTER_APPLY, type MaybeKnown } from '../../src/engine/resources/file.js';
 import { LinesResource, type LineEntry } from '../../src/engine/resources/lines.js';
@@ -27,6 +27,10 @@ import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './disc
 import { NoteResource } from './note.js';
 import { standbyRestartpointScript } from './standby.js';
 import { walSettingResources } from './wal-settings.js';
+import { hbaPath, noIncludeDirReason, postgresHandlers, settingPath } from './postgres-files.js';
+import { ServerCheckResource } from './server-check.js';
+import { withServerFacts } from './server-model.js';
+import { clientPackageSource, type PostgresFlavour } from './defaults.js';
 import { RESTORE_TEST_PROGRAM_DIR, restoreTestProgramPath, restoreTestResultPath, restoreTestResultsDir, runnerParams } from './restore/params.js';
 import { runnerProgram } from './restore/runner-source.js';
 import { barmanRoleGrants } from './grants.js';
@@ -88,7 +92,7 @@ export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: Barma
     phases: PHASES,
     discover: (host) => {
       const pg = pgByName.get(host);
-      return discoveryProbe(Boolean(pg), pg?.user ?? 'postgres');
+      return discoveryProbe(pg ? { user: pg.user, serviceName: pg.serviceName } : undefined);
     },
     placeholder: () => placeholderDiscovery(),
     build: (discovered) => buildResources(cluster, model, keys, secrets, discovered),
@@ -97,11 +101,13 @@ export function barmanPlay(cluster: ClusterSpec, model: BarmanModel, keys: Barma
 
 function buildResources(
   cluster: ClusterSpec,
-  model: BarmanModel,
+  configModel: BarmanModel,
   keys: BarmanKeys,
   secrets: BarmanSecrets,
   disc: ReadonlyMap<string, HostDiscovery>,
 ): Placed[] {
+  // The hosts as they really run: versions, files and service managers read from them.
+  const { model, problems } = withServerFacts(configModel, disc);
   const placed: Placed[] = [];
   const add = (host: string, phase: number, resource: Resource): void => {
     // A line-managed file with no lines of ours is not worth creating.
@@ -110,6 +116,7 @@ function buildResources(
   };
   const ctx: BuildContext = { cluster, model, keys, secrets, disc, hostsLines: etcHostsEntries(cluster, model), owner: cluster.name };
   const barmanNames = new Set(model.barmanHosts.map((b) => b.name));
+  for (const [host, list] of problems) add(host, CONFIGURE, new ServerCheckResource(list));
   for (const b of model.barmanHosts) barmanHostResources(b, ctx).forEach((r) => add(b.name, CONFIGURE, r));
   for (const p of model.postgresHosts) postgresHostResources(p, ctx, barmanNames.has(p.name)).forEach((r) => add(p.name, CONFIGURE, r));
   for (const b of model.barmanHosts) {
@@ -214,7 +221,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
   }
   rs.push(
     new PackagesResource(
-      [pin('barman'), pin('barman-cli'), { name: 'rsync' }, ...b.clientPackages.map((name) => ({ name })), { name: 'pigz' }],
+      [pin('barman'), pin('barman-cli'), { name: 'rsync' }, ...b.clientPackages.map((name) => ({ name, from: clientPackageSource(b.postgresFlavour as PostgresFlavour) })), { name: 'pigz' }],
       [...T, 'pkg'],
       // Other clusters' backups run on the installed Barman: never up- or downgrade it for one.
       b.shared ? `${b.name} is a shared Barman server (barman_shared: true); change barman_package_version there from the cluster that set it up` : undefined,
@@ -322,7 +329,7 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
 function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc, hostsLines, owner }: BuildContext, onBarmanHost: boolean): Resource[] {
   const T = ['barman'];
   const d = disc.get(p.name);
-  const home = d?.postgresHome ?? p.home;
+  const home = p.server?.home ?? d?.postgresHome ?? p.home;
   // postgres ssh's to a Barman host to archive (barman-wal-archive) or restore WAL.
   // Barman hosts it backs up to, its restore_command's, and those that restore onto it
   // (the restored copy's restore_command fetches WAL from them).
@@ -361,11 +368,7 @@ function postgresHostResources(p: PostgresHostSpec, { model, keys, secrets, disc
   rs.push(...settings);
   p.wal.notes.forEach((text, i) => rs.push(new NoteResource(`wal-${i}`, text, T)));
   if (!serverAccess && settings.length === 0) return rs;
-  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
-  rs.push(
-    handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
-    handler({ id: RESTART, tags: T, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
-  );
+  rs.push(...postgresHandlers(p, { reload: RELOAD, restart: RESTART }, T));
   return rs;
 }
 
@@ -404,7 +407,7 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
   }
   return [
     new LinesResource({
-      path: `${p.confDir}/pg_hba.conf`,
+      path: hbaPath(p),
       owner: p.user,
       group: p.group,
       mode: '0640',
@@ -414,12 +417,13 @@ function hbaAndListenResources(p: PostgresHostSpec, d: HostDiscovery | undefined
       insert: 'top',
       tags: [...T, 'config'],
       notify: [RELOAD],
-      label: `${p.confDir}/pg_hba.conf`,
+      label: hbaPath(p),
       markedBy: owner,
     }),
     new PgSettingResource({
       name: 'listen_addresses',
-      path: `${p.confDir}/conf.d/tpa-barman-listen.conf`,
+      path: settingPath(p, 'listen'),
+      noPathReason: noIncludeDirReason(p),
       owner: p.user,
       group: p.group,
       want: (current) => {

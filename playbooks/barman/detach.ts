@@ -15,7 +15,7 @@ import type { HostTarget, Play } from '../../src/engine/play.js';
 import { oneWord, shProbe } from '../../src/engine/probe.js';
 import type { Placed, Resource } from '../../src/engine/resource.js';
 import { markerText } from '../../src/engine/ownership.js';
-import { CommandResource, handler } from '../../src/engine/resources/command.js';
+import { CommandResource } from '../../src/engine/resources/command.js';
 import { FileRemovalResource } from '../../src/engine/resources/file-removal.js';
 import { LineRemovalResource } from '../../src/engine/resources/lines.js';
 import { PgSlotAbsentResource } from '../../src/engine/resources/postgres-slot.js';
@@ -25,6 +25,8 @@ import { pgpassClaim } from './deploy.js';
 import { pgAccessFor } from './pg-access.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
 import { walSettingsAfterDetach } from './wal-settings.js';
+import { hbaPath, postgresHandlers } from './postgres-files.js';
+import { withServerFacts } from './server-model.js';
 
 export const DETACH_PHASES = ['barman', 'postgres'];
 const ON_BARMAN = 0;
@@ -61,15 +63,18 @@ export function detachPlay(cluster: ClusterSpec, model: BarmanModel, barmanKey: 
     phases: DETACH_PHASES,
     discover: (host) => {
       const pg = affectedPg.find((p) => p.name === host);
-      return pg ? discoveryProbe(true, pg.user) : undefined;
+      return pg ? discoveryProbe({ user: pg.user, serviceName: pg.serviceName }) : undefined;
     },
     placeholder: () => placeholderDiscovery(),
     build: (discovered) => {
       const placed: Placed[] = [];
       for (const b of detached) for (const r of barmanSide(owner, b)) placed.push({ host: b.name, phase: ON_BARMAN, resource: r });
-      for (const p of affectedPg) {
+      // The instances as they run (their own hba_file, include directory, service manager).
+      const running = new Map(withServerFacts(model, discovered).model.postgresHosts.map((p) => [p.name, p]));
+      for (const configured of affectedPg) {
+        const p = running.get(configured.name) ?? configured;
         // Without its discovery (it failed: a host error) the host is not planned at all.
-        const home = discovered.get(p.name)?.postgresHome ?? '/var/lib/postgresql';
+        const home = p.server?.home ?? discovered.get(p.name)?.postgresHome ?? '/var/lib/postgresql';
         for (const r of postgresSide(owner, p, detached, detachedNames, home, barmanKey)) placed.push({ host: p.name, phase: ON_POSTGRES, resource: r });
       }
       return placed;
@@ -168,12 +173,12 @@ function postgresSide(
   const hostClaims = new Set(sshedTo.map((b) => `host=${b.name}`));
   rs.push(
     new LineRemovalResource({
-      path: `${p.confDir}/pg_hba.conf`,
+      path: hbaPath(p),
       markedBy: owner,
       select: (m) => m.claim !== undefined && claimsFor.has(m.claim),
       tags: [...T, 'config'],
       notify: [RELOAD],
-      label: `${p.confDir}/pg_hba.conf`,
+      label: hbaPath(p),
     }),
     new LineRemovalResource({
       path: `${home}/.ssh/known_hosts`,
@@ -198,10 +203,6 @@ function postgresSide(
     );
   }
   rs.push(...walSettingsAfterDetach(p, detachedNames, { reload: RELOAD, restart: RESTART }));
-  const ctl = `pg_ctlcluster ${p.version} ${shellQuote(p.clusterName)}`;
-  rs.push(
-    handler({ id: RELOAD, tags: T, summary: 'reload PostgreSQL', action: 'reload', run: `${ctl} reload` }),
-    handler({ id: RESTART, tags: T, summary: 'restart PostgreSQL', action: 'restart', run: `${ctl} restart`, slow: true }),
-  );
+  rs.push(...postgresHandlers(p, { reload: RELOAD, restart: RESTART }, T));
   return rs;
 }

@@ -1,7 +1,11 @@
 // What the Barman play needs to know about each host before it can say what it wants:
-// host keys (for the peers' known_hosts), home directories, PostgreSQL's ssl setting.
+// host keys (for the peers' known_hosts), home directories, and on a PostgreSQL host
+// what the running server says about itself (version, files, port, ssl) and how the
+// host runs it (its service manager).
 // A typed probe (src/engine/probe.ts): what it cannot read is a host error, never a default.
 import { ProbeParseError, type Probe } from '../../src/engine/probe.js';
+import { parseServerFacts, SERVER_FACTS_SQL, type PostgresServerFacts } from '../../src/engine/postgres-server.js';
+import { parseServiceFacts, serviceFactsSh, type ServiceFacts } from '../../src/engine/postgres-service.js';
 import { shellQuote } from '../../src/util/shell.js';
 
 export interface HostDiscovery {
@@ -10,24 +14,38 @@ export interface HostDiscovery {
   postgresHome?: string;
   /** PostgreSQL's `ssl` setting (PostgreSQL hosts only). */
   pgSsl?: boolean;
+  /** What the running PostgreSQL says about itself (PostgreSQL hosts only). */
+  server?: PostgresServerFacts;
+  /** How the host runs PostgreSQL (PostgreSQL hosts only). */
+  service?: ServiceFacts;
 }
 
-/** The discovery probe: shell for keys and home; ssl rides in the host's one psql. */
-export function discoveryProbe(isPostgres: boolean, pgUser: string): Probe<HostDiscovery> {
+/** On a PostgreSQL host: its OS user and TPA's service name (postgres_service_name). */
+export interface DiscoveryPostgres {
+  user: string;
+  serviceName: string;
+}
+
+/** The discovery probe: shell for keys, home and service; the server's facts ride in the host's one psql. */
+export function discoveryProbe(pg: DiscoveryPostgres | undefined): Probe<HostDiscovery> {
   const lines = ['echo @@hostkeys', 'cat /etc/ssh/ssh_host_*_key.pub 2>/dev/null || true'];
-  if (isPostgres) lines.push('echo @@home', `getent passwd ${shellQuote(pgUser)} | cut -d: -f6`);
+  if (pg) lines.push('echo @@home', `getent passwd ${shellQuote(pg.user)} | cut -d: -f6`, serviceFactsSh(pg.serviceName));
   lines.push('echo @@end');
   const sh = lines.join('\n') + '\n';
-  const parse = (stdout: Buffer, sql: string | null | undefined): HostDiscovery => {
-    const d = parseDiscovery(stdout.toString('utf8'));
-    if (!isPostgres) return d;
-    if (d.postgresHome === undefined) throw new ProbeParseError(`no home directory for the OS user ${pgUser} (getent passwd ${pgUser})`);
-    if (sql !== 'on' && sql !== 'off') throw new ProbeParseError("PostgreSQL's ssl setting is neither on nor off");
-    return { ...d, pgSsl: sql === 'on' };
+  if (!pg) return { name: 'discovery (host keys)', sh, parse: (out) => parseDiscovery(out.stdout.toString('utf8')) };
+  return {
+    name: 'discovery (host keys, home, PostgreSQL server and service)',
+    sh,
+    sql: SERVER_FACTS_SQL,
+    parse: (out) => {
+      const text = out.stdout.toString('utf8');
+      const d = parseDiscovery(text);
+      if (d.postgresHome === undefined) throw new ProbeParseError(`no home directory for the OS user ${pg.user} (getent passwd ${pg.user})`);
+      if (out.sql === undefined) throw new ProbeParseError('no SQL result');
+      const server = parseServerFacts(out.sql);
+      return { ...d, pgSsl: server.ssl, server, service: parseServiceFacts(text) };
+    },
   };
-  return isPostgres
-    ? { name: 'discovery (host keys, home, ssl)', sh, sql: "current_setting('ssl')", parse: (out) => parse(out.stdout, out.sql) }
-    : { name: 'discovery (host keys)', sh, parse: (out) => parse(out.stdout, undefined) };
 }
 
 /** The shell part's sections: host keys, and the home directory when asked for. */

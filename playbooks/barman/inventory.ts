@@ -50,6 +50,7 @@ import { archiveCommandTo, backedUpSource, resolveTopology, restoreCommand, upst
 import type {
   BackupServerSpec,
   BarmanGlobalSettings,
+  Configured,
   BarmanHostSpec,
   BarmanModel,
   BarmanServerSettings,
@@ -137,6 +138,7 @@ const VAR_RULES: Record<string, Rule> = {
   postgres_group: unixName,
   postgres_bin_dir: path(),
   postgres_conf_dir: path(),
+  postgres_data_dir: path(),
   postgres_flavour: flavour,
   // The name TPA used before postgres_flavour; still read when that is unset.
   postgresql_flavour: flavour,
@@ -230,6 +232,7 @@ interface PostgresContext {
   group: ResolvedVar;
   binDir: ResolvedVar;
   confDir: ResolvedVar;
+  dataDir: ResolvedVar;
   sshPort: ResolvedVar;
   dsn: ResolvedVar;
   streamingDsn: ResolvedVar;
@@ -255,6 +258,7 @@ function postgresContext(host: HostSpec): PostgresContext {
     group: pick(host, ['postgres_group'], f.user),
     binDir: pick(host, ['postgres_bin_dir'], defaultPostgresBinDir(num(version), flavour.value as PostgresFlavour)),
     confDir: pick(host, ['postgres_conf_dir'], defaultPostgresConfDir(num(version))),
+    dataDir: pick(host, ['postgres_data_dir'], undefined),
     sshPort: pick(host, ['cluster_ssh_port'], DEFAULT_SSH_PORT),
     dsn,
     // streaming_barman_client_dsn_attributes defaults to barman_client_dsn_attributes.
@@ -348,6 +352,14 @@ function globalSettings(barman: HostSpec, pg: PostgresContext): { global: Barman
     pathPrefix: str(pg.binDir),
   };
   return { global, vars };
+}
+
+/** `{ [field]: { value, where } }` when config.yml sets the variable itself, else `{}`. */
+function configured<K extends string, T>(field: K, v: ResolvedVar, conv: (v: ResolvedVar) => T): { [P in K]?: Configured<T> } {
+  if (v.source === 'default' || v.source === 'derived' || v.value === undefined) return {};
+  const at = v.pos ? `${v.pos.file}:${v.pos.line}:${v.pos.col}` : v.source;
+  const where = v.key ? `${at}, ${v.key}` : at;
+  return { [field]: { value: conv(v), where } } as { [P in K]?: Configured<T> };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -692,6 +704,10 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
       postgresRoles: b.roles.filter((r) => POSTGRES_ROLES.includes(r)),
       global,
       servers,
+      configured: {
+        ...configured('version', ctx.version, num),
+        ...configured('binDir', ctx.binDir, str),
+      },
     };
     const version = optional(ctx.packageVersion);
     if (version !== undefined) spec.packageVersion = version;
@@ -732,6 +748,13 @@ export function resolveBarman(cluster: ClusterSpec): BarmanModel {
       barmanClientDsnAttributes: str(ctx.dsn),
       streamingBarmanClientDsnAttributes: str(ctx.streamingDsn),
       wal: walSettings(pg, ctx, { cluster, topology, targetsOf, backups, barmanHosts }),
+      configured: {
+        ...configured('version', ctx.version, num),
+        ...configured('port', ctx.port, num),
+        ...configured('dataDir', ctx.dataDir, str),
+        ...configured('confDir', ctx.confDir, str),
+        ...configured('binDir', ctx.binDir, str),
+      },
     };
     const version = optional(ctx.packageVersion);
     if (version !== undefined) spec.packageVersion = version;

@@ -1,6 +1,15 @@
 // The resolved Barman deployment: everything the Barman playbook needs, derived from a
 // ClusterSpec with TPA's defaults and precedence (see playbooks/barman/inventory.ts).
 import type { ResolvedVar } from '../../src/config/types.js';
+import type { PostgresServerFacts } from '../../src/engine/postgres-server.js';
+import type { PostgresManager } from '../../src/engine/postgres-service.js';
+
+/** A value config.yml itself sets (not a default), and where, for messages. */
+export interface Configured<T> {
+  value: T;
+  /** `config.yml:12:5 (cluster_vars.postgres_version)` */
+  where: string;
+}
 
 /** Values for the global /etc/barman.conf, from `default_barman_*` and the Barman host. */
 export interface BarmanGlobalSettings {
@@ -108,6 +117,8 @@ export interface BarmanHostSpec {
   postgresRoles: string[];
   global: BarmanGlobalSettings;
   servers: BackupServerSpec[];
+  /** What config.yml sets itself in this host's context (the rest follows the servers it backs up). */
+  configured: { version?: Configured<number>; binDir?: Configured<string> };
 }
 
 export interface PostgresHostSpec {
@@ -154,6 +165,31 @@ export interface PostgresHostSpec {
   packageVersion?: string;
   /** PostgreSQL settings that WAL archiving and restoring through Barman need here. */
   wal: PostgresWalSettings;
+  /** What config.yml sets itself (not defaults): checked against the running server. */
+  configured: ConfiguredPostgres;
+  /**
+   * What the running server says and how the host runs it, once discovery read it. Then
+   * version, binDir and confDir above are the server's (see server-model.ts).
+   */
+  server?: PostgresServer;
+}
+
+export interface ConfiguredPostgres {
+  version?: Configured<number>;
+  port?: Configured<number>;
+  dataDir?: Configured<string>;
+  confDir?: Configured<string>;
+  binDir?: Configured<string>;
+}
+
+/** A PostgreSQL instance as it runs. */
+export interface PostgresServer {
+  facts: PostgresServerFacts;
+  manager: PostgresManager;
+  /** The include directory our settings go into: the last one postgresql.conf reads, if any. */
+  includeDir?: string;
+  /** The OS user's home, read from the host. */
+  home: string;
 }
 
 /** TPA's archive_command (barman_archiver) and restore_command (replicas) for one instance. */

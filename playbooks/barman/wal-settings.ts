@@ -6,6 +6,7 @@ import { byteString, fileProbe, type FileState } from '../../src/engine/resource
 import { PgSettingResource } from '../../src/engine/resources/postgres-setting.js';
 import { shellQuote } from '../../src/util/shell.js';
 import type { PostgresHostSpec } from './model.js';
+import { noIncludeDirReason, settingPath } from './postgres-files.js';
 
 export interface SettingHandlers {
   reload: string;
@@ -14,13 +15,29 @@ export interface SettingHandlers {
 
 type WalSettingName = 'archive_mode' | 'archive_command' | 'restore_command';
 
-/** The include file a setting of ours lives in. */
-export function walSettingPath(p: PostgresHostSpec, name: WalSettingName): string {
-  return `${p.confDir}/conf.d/tpa-barman-${name.replace(/_/g, '-')}.conf`;
+/** The include file a setting of ours lives in (undefined: the server reads no include directory). */
+export function walSettingPath(p: PostgresHostSpec, name: WalSettingName): string | undefined {
+  return settingPath(p, name.replace(/_/g, '-'));
 }
 
 function setting(p: PostgresHostSpec, name: WalSettingName, want: (current: string) => string | null, h: SettingHandlers): PgSettingResource {
-  return new PgSettingResource({ name, path: walSettingPath(p, name), owner: p.user, group: p.group, want, reloadHandler: h.reload, restartHandler: h.restart, tags: ['barman', 'config'] });
+  return new PgSettingResource({
+    name,
+    path: walSettingPath(p, name),
+    noPathReason: noIncludeDirReason(p),
+    owner: p.user,
+    group: p.group,
+    want,
+    reloadHandler: h.reload,
+    restartHandler: h.restart,
+    tags: ['barman', 'config'],
+  });
+}
+
+/** Our setting file's removal, when the server has a place for it at all. */
+function removal(p: PostgresHostSpec, name: WalSettingName, why: string, notify: string): Resource[] {
+  const path = walSettingPath(p, name);
+  return path === undefined ? [] : [new SettingFileRemovalResource(path, name, why, notify)];
 }
 
 const exactly = (value: string) => (current: string) => (current === value ? null : value);
@@ -89,13 +106,13 @@ export function walSettingsAfterDetach(p: PostgresHostSpec, detached: ReadonlySe
       if (archive.command !== undefined) rs.push(setting(p, 'archive_command', exactly(staying.flatMap((x) => (x.command === undefined ? [] : [x.command])).join(' && ')), h));
     } else {
       const why = 'no Barman server archives this instance any more';
-      if (archive.command !== undefined) rs.push(new SettingFileRemovalResource(walSettingPath(p, 'archive_command'), 'archive_command', why, h.reload));
-      rs.push(new SettingFileRemovalResource(walSettingPath(p, 'archive_mode'), 'archive_mode', why, h.restart));
+      if (archive.command !== undefined) rs.push(...removal(p, 'archive_command', why, h.reload));
+      rs.push(...removal(p, 'archive_mode', why, h.restart));
     }
   }
   const restore = p.wal.restore;
   if (restore && detached.has(restore.barmanHost)) {
-    rs.push(new SettingFileRemovalResource(walSettingPath(p, 'restore_command'), 'restore_command', `it fetched WAL from ${restore.barmanHost}`, h.reload));
+    rs.push(...removal(p, 'restore_command', `it fetched WAL from ${restore.barmanHost}`, h.reload));
   }
   return rs;
 }

@@ -26,8 +26,11 @@ export function hostSelected(sel: Selection, host: string): boolean {
   return selected;
 }
 
+/** A resource tagged `always` is selected whatever --tags says (as in Ansible); --skip-tags always can skip it. */
+export const ALWAYS_TAG = 'always';
+
 export function resourceSelected(sel: Selection, resource: Resource): boolean {
   if (sel.skipTags?.some((t) => resource.tags.includes(t))) return false;
-  if (sel.tags && sel.tags.length > 0) return sel.tags.some((t) => resource.tags.includes(t));
+  if (sel.tags && sel.tags.length > 0) return resource.tags.includes(ALWAYS_TAG) || sel.tags.some((t) => resource.tags.includes(t));
   return true;
 }

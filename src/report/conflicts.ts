@@ -1,4 +1,5 @@
-// Conflicts with other owners (a shared host): why a run was refused before any change.
+// Why a run was refused before any change: conflicts with other owners (a shared host),
+// or a host that is not what the configuration says (its version, its files).
 import type { HostConflict } from '../engine/runner.js';
 import type { Colors } from './style.js';
 
@@ -7,7 +8,7 @@ export function printConflicts(out: NodeJS.WritableStream, conflicts: readonly H
   const w = (s: string): void => {
     out.write(`${s}\n`);
   };
-  w(c.red(c.bold(`\nREFUSED: ${conflicts.length} conflict(s) with other clusters; nothing was changed on any host.`)));
+  w(c.red(c.bold(`\nREFUSED: ${conflicts.length} conflict(s) found before any change; nothing was changed on any host.`)));
   for (const k of conflicts) {
     w(`${c.red('conflict:')} [${k.host}] ${k.message}`);
     if (k.diff) w(k.diff.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n'));

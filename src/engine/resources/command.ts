@@ -53,7 +53,7 @@ export class CommandResource<F> implements Resource<F> {
 }
 
 /** A handler: runs once when a change on its host notifies it (reload, restart). */
-export function handler(opts: { id: string; summary: string; action: ChangeAction; run: string; tags: string[]; slow?: boolean }): CommandResource<undefined> {
+export function handler(opts: { id: string; summary: string; details?: string[]; action: ChangeAction; run: string; tags: string[]; slow?: boolean }): CommandResource<undefined> {
   return new CommandResource({ ...opts, kind: 'handler', handler: true, probe: NO_PROBE, needed: () => false });
 }
 

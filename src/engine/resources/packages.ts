@@ -8,6 +8,8 @@ export interface PackageWant {
   name: string;
   /** apt version; `*` wildcards allowed (e.g. `3.4*`). */
   version?: string;
+  /** The repository that provides it when the distribution does not (named in the error). */
+  from?: string;
 }
 
 export interface PackageState {
@@ -15,6 +17,8 @@ export interface PackageState {
   installed: Map<string, string>;
   /** apt's candidate version of each package, where it has one. */
   candidate: Map<string, string>;
+  /** apt has package lists (without them, candidates are unknown until apt-get update). */
+  haveLists: boolean;
 }
 
 function versionMatches(installed: string, want: string): boolean {
@@ -49,14 +53,28 @@ export class PackagesResource implements Resource<PackageState> {
       'echo @@policy',
       `_pol=$(LANG=C apt-cache policy ${names}) || exit $?`,
       `printf '%s\\n' "$_pol" | awk '/^[^ ]/{p=$1} /Candidate:/{print p"\\t"$2}'`,
+      'echo @@lists',
+      'for _l in /var/lib/apt/lists/*_Packages*; do [ -e "$_l" ] && { echo yes; break; }; done; true',
     ].join('\n');
     return shProbe(`packages ${this.packages.map((p) => p.name).join(' ')}`, sh, parsePackageState);
   }
 
   conflicts(state: PackageState): Conflict[] {
-    if (this.keepInstalledVersions === undefined) return [];
     const installed = state.installed;
     const out: Conflict[] = [];
+    // Not installed and not installable: say which package and where it comes from, before
+    // anything changes (apt-get would fail half-way with "Unable to locate package").
+    if (state.haveLists) {
+      for (const p of this.packages) {
+        const c = state.candidate.get(p.name);
+        if (installed.has(p.name) || (c !== undefined && c !== '(none)')) continue;
+        out.push({
+          message: `package ${p.name} is not installed and this host's apt sources do not provide it`,
+          hint: p.from ? `${p.name} comes from ${p.from}: add that repository on this host (see the README), then deploy again` : `add an apt repository that provides ${p.name}, then deploy again`,
+        });
+      }
+    }
+    if (this.keepInstalledVersions === undefined) return out;
     for (const p of this.packages) {
       const v = installed.get(p.name);
       if (p.version !== undefined && v !== undefined && !versionMatches(v, p.version)) {
@@ -95,10 +113,12 @@ export function parsePackageState(out: Buffer): PackageState {
     const [name, status, version] = line.split('\t');
     if (name && status?.startsWith('ii') && version) installed.set(name, version);
   }
+  const listsAt = text.indexOf('@@lists\n', at);
   const candidate = new Map<string, string>();
-  for (const line of text.slice(at + '@@policy\n'.length).split('\n')) {
+  for (const line of text.slice(at + '@@policy\n'.length, listsAt < 0 ? undefined : listsAt).split('\n')) {
     const [name, version] = line.split('\t');
     if (name && version) candidate.set(name.replace(/:$/, ''), version);
   }
-  return { installed, candidate };
+  const haveLists = listsAt >= 0 && text.slice(listsAt + '@@lists\n'.length).trim() === 'yes';
+  return { installed, candidate, haveLists };
 }

@@ -1,6 +1,10 @@
-// A PostgreSQL setting kept in a conf.d include file. It is written only when the value
-// in effect does not satisfy us, and it notifies reload or restart according to the
-// setting's context, so a restart happens only when it really changed.
+// A PostgreSQL setting kept in an include file of ours, in an include directory the
+// server already reads. It is written only when the value in effect does not satisfy
+// us, and it notifies reload or restart according to the setting's context, so a
+// restart happens only when it really changed. A file PostgreSQL reads after ours
+// (postgresql.auto.conf from ALTER SYSTEM, a later file of the directory) would make
+// our value dead letter: that is a conflict, shown before anything changes.
+import type { Conflict } from '../ownership.js';
 import { ProbeParseError, parseJsonObject, type Probe } from '../probe.js';
 import type { Change, Resource } from '../resource.js';
 import { quoteLiteral } from '../../postgres/sql.js';
@@ -8,8 +12,12 @@ import { fileDiff, fileProbe, parseFileState, writeSnippet, type FileState } fro
 
 export interface SettingSpec {
   name: string;
-  /** conf.d file we own for this setting. */
-  path: string;
+  /**
+   * The include file we own for this setting; undefined when the server reads no include
+   * directory (then `noPathReason` says so, and a needed change is a conflict).
+   */
+  path: string | undefined;
+  noPathReason?: string;
   owner: string;
   group: string;
   /** Given the value in effect, the value we need, or null when it already satisfies us. */
@@ -20,11 +28,22 @@ export interface SettingSpec {
 }
 
 export interface SettingFact {
-  /** Our include file. */
+  /** Our include file (absent when there is no path). */
   file: FileState;
   /** The value in effect and its context (pg_settings). */
   value: string;
   context: string;
+  /** The file and line whose value wins for this setting now (pg_file_settings), if any. */
+  winner: { file: string; line: number } | null;
+}
+
+const ABSENT: FileState = { exists: false, sha256: '-', content: Buffer.alloc(0) };
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+function dirName(path: string): string {
+  return path.slice(0, Math.max(0, path.lastIndexOf('/')));
 }
 
 export class PgSettingResource implements Resource<SettingFact> {
@@ -38,28 +57,61 @@ export class PgSettingResource implements Resource<SettingFact> {
 
   probe(): Probe<SettingFact> {
     const { path, name } = this.spec;
-    const file = fileProbe(path);
+    const file = path === undefined ? undefined : fileProbe(path);
+    const n = quoteLiteral(name);
     return {
-      name: `setting ${name} (and ${path})`,
-      sh: file.sh,
+      name: `setting ${name}${path === undefined ? '' : ` (and ${path})`}`,
+      ...(file?.sh === undefined ? {} : { sh: file.sh }),
       // reset_val, not setting: the value from the configuration files, before a show hook
-      // rewrites it (archive_command reads "(disabled)" while archive_mode is off).
-      sql: `SELECT json_build_object('value', coalesce(reset_val, setting), 'context', context) FROM pg_settings WHERE name = ${quoteLiteral(name)}`,
+      // rewrites it (archive_command reads "(disabled)" while archive_mode is off). The
+      // last line of pg_file_settings for the name is the one that wins (read last).
+      sql:
+        `SELECT json_build_object('value', coalesce(reset_val, setting), 'context', context, ` +
+        `'winner_file', (SELECT sourcefile FROM pg_file_settings WHERE name = ${n} ORDER BY seqno DESC LIMIT 1), ` +
+        `'winner_line', (SELECT sourceline FROM pg_file_settings WHERE name = ${n} ORDER BY seqno DESC LIMIT 1)) ` +
+        `FROM pg_settings WHERE name = ${n}`,
       parse: (out) => {
         if (out.sql === undefined) throw new ProbeParseError('no SQL result');
         if (out.sql === null) throw new ProbeParseError(`PostgreSQL has no setting ${name}`);
         const cur = parseJsonObject(out.sql, { value: 'string', context: 'string' });
-        return { file: parseFileState(path, out.stdout), value: cur.value, context: cur.context };
+        const doc = JSON.parse(out.sql) as { winner_file?: unknown; winner_line?: unknown };
+        const winner = typeof doc.winner_file === 'string' ? { file: doc.winner_file, line: typeof doc.winner_line === 'number' ? doc.winner_line : 0 } : null;
+        return { file: path === undefined ? ABSENT : parseFileState(path, out.stdout), value: cur.value, context: cur.context, winner };
       },
     };
+  }
+
+  private content(wanted: string): Buffer {
+    return Buffer.from(`# Managed by tpa-barman\n${this.spec.name} = ${quoteLiteral(wanted)}\n`, 'utf8');
+  }
+
+  conflicts(fact: SettingFact): Conflict[] {
+    const s = this.spec;
+    const wanted = s.want(fact.value);
+    if (wanted === null) return [];
+    if (s.path === undefined) {
+      return [{ message: `${s.name} must be '${wanted}' (it is '${fact.value}'), but ${s.noPathReason ?? 'there is no include directory to put it in'}`, hint: "add include_dir = 'conf.d' (a directory beside postgresql.conf) to postgresql.conf, restart or reload PostgreSQL, and deploy again" }];
+    }
+    const w = fact.winner;
+    if (!w || w.file === s.path) return [];
+    const at = `${w.file} line ${w.line}`;
+    if (baseName(w.file) === 'postgresql.auto.conf') {
+      return [{ message: `${s.name} is set by ALTER SYSTEM (${at}), which PostgreSQL reads after ${s.path}: '${wanted}' would never take effect`, hint: `ALTER SYSTEM RESET ${s.name}; (then SELECT pg_reload_conf()), and deploy again` }];
+    }
+    const readsLater = dirName(w.file) === dirName(s.path) && baseName(w.file) > baseName(s.path);
+    const oursWritten = fact.file.exists && fact.file.content.equals(this.content(wanted));
+    if (readsLater || oursWritten) {
+      return [{ message: `${s.name} is set in ${at}, which PostgreSQL reads after ${s.path}: '${wanted}' would never take effect`, hint: `remove ${s.name} from ${w.file} (or set it to '${wanted}' there), and deploy again` }];
+    }
+    return [];
   }
 
   plan(fact: SettingFact): Change | null {
     const s = this.spec;
     const wanted = s.want(fact.value);
-    if (wanted === null) return null;
+    if (wanted === null || s.path === undefined) return null;
     const handler = fact.context === 'postmaster' ? s.restartHandler : s.reloadHandler;
-    const content = Buffer.from(`# Managed by tpa-barman\n${s.name} = ${quoteLiteral(wanted)}\n`, 'utf8');
+    const content = this.content(wanted);
     const state = fact.file;
     const restartWord = handler === s.restartHandler ? 'restart' : 'reload';
     if (state.exists && state.content.equals(content)) {
@@ -67,7 +119,7 @@ export class PgSettingResource implements Resource<SettingFact> {
     }
     return {
       action: 'update',
-      summary: `set ${s.name} = '${wanted}' (was '${fact.value}'; needs PostgreSQL ${restartWord})`,
+      summary: `set ${s.name} = '${wanted}' (was '${fact.value}'; needs PostgreSQL ${restartWord}) in ${s.path}`,
       diff: fileDiff(s.path, state.exists ? state.content : undefined, content),
       sh: writeSnippet(s.path, content, s.owner, s.group, '0644'),
       guard: { path: s.path, sha256: state.sha256 },

@@ -136,7 +136,7 @@ describe('PostgreSQL settings and slots', () => {
   const fact = (fileOut: string, value: string | null) => listen.probe().parse({ stdout: Buffer.from(fileOut), sql: value });
   it('written when the value in effect does not do; restart for a postmaster setting, reload otherwise', () => {
     const c = listen.plan(fact('ABSENT\n', '{"value": "localhost", "context": "postmaster"}'));
-    expect(c?.summary).toBe("set listen_addresses = 'localhost,10.0.0.1' (was 'localhost'; needs PostgreSQL restart)");
+    expect(c?.summary).toBe("set listen_addresses = 'localhost,10.0.0.1' (was 'localhost'; needs PostgreSQL restart) in /etc/pg/conf.d/l.conf");
     expect(c?.notify).toEqual(['restart']);
     expect(listen.plan(fact('ABSENT\n', '{"value": "localhost,10.0.0.1", "context": "postmaster"}'))).toBeNull();
     const written = "# Managed by tpa-barman\nlisten_addresses = 'localhost,10.0.0.1'\n";

@@ -87,6 +87,7 @@ export function barmanHost(over: Partial<BarmanHostSpec> = {}, global: Partial<B
     clientPackages: ['postgresql-client-15'],
     volumeMountable: false,
     postgresRoles: [],
+    configured: {},
     servers: [server('one')],
     ...over,
     global: defaultGlobal(global),
