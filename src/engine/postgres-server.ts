@@ -1,6 +1,8 @@
 // What a running PostgreSQL says about itself: its version, where its data and
-// configuration are, the port and addresses it listens on, and the include directories
-// its main configuration file reads. Asked of the server (one SQL value, read as the
+// configuration are, its port, and the include directories its main configuration file
+// reads. (listen_addresses, which the deploy may change, is read by its own setting's
+// probe: discovery holds only what a deploy does not change, so a no-op re-run can
+// reuse the last one.) Asked of the server (one SQL value, read as the
 // local superuser), never assumed from a packaging layout.
 import { ProbeParseError, parseJsonObject } from './probe.js';
 
@@ -14,7 +16,6 @@ export interface PostgresServerFacts {
   configFile: string;
   port: number;
   clusterName: string;
-  listenAddresses: string;
   ssl: boolean;
   /** The server's own BINDIR (pg_config), where its pg_ctl and psql are. */
   binDir: string;
@@ -42,7 +43,6 @@ export const SERVER_FACTS_SQL = [
   "  'config_file', current_setting('config_file'),",
   "  'port', current_setting('port')::int,",
   "  'cluster_name', current_setting('cluster_name'),",
-  "  'listen_addresses', current_setting('listen_addresses'),",
   "  'ssl', current_setting('ssl'),",
   "  'bin_dir', (SELECT setting FROM pg_config WHERE name = 'BINDIR'),",
   "  'include_dirs', (SELECT coalesce(json_agg(coalesce(replace(m[1], '''''', ''''), m[2]) ORDER BY n), '[]'::json)",
@@ -57,7 +57,6 @@ const SHAPE = {
   config_file: 'string',
   port: 'number',
   cluster_name: 'string',
-  listen_addresses: 'string',
   ssl: 'string',
   bin_dir: 'string',
   include_dirs: 'string[]|null',
@@ -95,7 +94,6 @@ export function parseServerFacts(text: string | null): PostgresServerFacts {
     configFile: raw.config_file,
     port: raw.port,
     clusterName: raw.cluster_name,
-    listenAddresses: raw.listen_addresses,
     ssl: raw.ssl === 'on',
     binDir: raw.bin_dir,
     includeDirs: includes.map((d) => resolveInclude(raw.config_file, d)),

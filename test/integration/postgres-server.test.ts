@@ -38,19 +38,22 @@ describe('deploy onto PostgreSQL as TPA runs it (trixie, TPA layout)', () => {
 
   it('a postgres_version the server does not run is refused before any change, with both majors', async () => {
     const before = await digest();
-    await lab.writeConfig(baseConfig.replace('cluster_vars:\n', 'cluster_vars:\n  postgres_version: 16\n'));
-    const r = await cli(['deploy', lab.dir], { timeoutMs: 300_000 });
-    expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/postgres_version is 16 in config\.yml \(config\.yml:\d+:\d+, cluster_vars\.postgres_version\), but pg1 runs PostgreSQL 17 \(server_version_num 17\d{4}\)/);
-    expect(r.stderr).toContain('nothing was changed on any host');
-    // So is a postgres_conf_dir that is not where the server reads its configuration.
-    await lab.writeConfig(baseConfig.replace('cluster_vars:\n', 'cluster_vars:\n  postgres_conf_dir: /etc/postgresql/17/main\n'));
-    const plan = await cli(['plan', lab.dir]);
-    expect(plan.code, plan.stderr).toBe(3);
-    expect(plan.stderr).toContain(`postgres_conf_dir is /etc/postgresql/17/main in config.yml`);
-    expect(plan.stderr).toContain(`but PostgreSQL on pg1 reads ${D}/postgresql.conf`);
-    expect(await digest()).toEqual(before);
-    await lab.writeConfig(baseConfig);
+    try {
+      await lab.writeConfig(baseConfig.replace('cluster_vars:\n', 'cluster_vars:\n  postgres_version: 16\n'));
+      const r = await cli(['deploy', lab.dir], { timeoutMs: 300_000 });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/postgres_version is 16 in config\.yml \(\S*config\.yml:\d+:\d+, cluster_vars\.postgres_version\), but pg1 runs PostgreSQL 17 \(server_version_num 17\d{4}\)/);
+      expect(r.stderr).toContain('nothing was changed on any host');
+      // So is a postgres_conf_dir that is not where the server reads its configuration.
+      await lab.writeConfig(baseConfig.replace('cluster_vars:\n', 'cluster_vars:\n  postgres_conf_dir: /etc/postgresql/17/main\n'));
+      const plan = await cli(['plan', lab.dir]);
+      expect(plan.code, plan.stderr).toBe(3);
+      expect(plan.stderr).toContain(`postgres_conf_dir is /etc/postgresql/17/main in config.yml`);
+      expect(plan.stderr).toContain(`but PostgreSQL on pg1 reads ${D}/postgresql.conf`);
+      expect(await digest()).toEqual(before);
+    } finally {
+      await lab.writeConfig(baseConfig);
+    }
   });
 
   it('plan names the server\'s own files and the restart through the `postgres` service', async () => {

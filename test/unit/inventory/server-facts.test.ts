@@ -24,7 +24,6 @@ const serverJson = (over: Record<string, unknown> = {}): string =>
     config_file: '/opt/postgres/data/postgresql.conf',
     port: 5432,
     cluster_name: 'pg1',
-    listen_addresses: '*',
     ssl: 'on',
     bin_dir: '/usr/lib/postgresql/17/bin',
     include_dirs: ['conf.d'],
