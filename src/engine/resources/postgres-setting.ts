@@ -33,8 +33,11 @@ export interface SettingFact {
   /** The value in effect and its context (pg_settings). */
   value: string;
   context: string;
-  /** The file and line whose value wins for this setting now (pg_file_settings), if any. */
-  winner: { file: string; line: number } | null;
+  /**
+   * The line that wins for this setting in the files as they are now (pg_file_settings:
+   * the last one read), with its value: what a reload would put in effect.
+   */
+  winner: { file: string; line: number; value: string } | null;
 }
 
 const ABSENT: FileState = { exists: false, sha256: '-', content: Buffer.alloc(0) };
@@ -67,15 +70,14 @@ export class PgSettingResource implements Resource<SettingFact> {
       // last line of pg_file_settings for the name is the one that wins (read last).
       sql:
         `SELECT json_build_object('value', coalesce(reset_val, setting), 'context', context, ` +
-        `'winner_file', (SELECT sourcefile FROM pg_file_settings WHERE name = ${n} ORDER BY seqno DESC LIMIT 1), ` +
-        `'winner_line', (SELECT sourceline FROM pg_file_settings WHERE name = ${n} ORDER BY seqno DESC LIMIT 1)) ` +
+        `'winner', (SELECT json_build_object('file', sourcefile, 'line', sourceline, 'value', setting) FROM pg_file_settings WHERE name = ${n} ORDER BY seqno DESC LIMIT 1)) ` +
         `FROM pg_settings WHERE name = ${n}`,
       parse: (out) => {
         if (out.sql === undefined) throw new ProbeParseError('no SQL result');
         if (out.sql === null) throw new ProbeParseError(`PostgreSQL has no setting ${name}`);
         const cur = parseJsonObject(out.sql, { value: 'string', context: 'string' });
-        const doc = JSON.parse(out.sql) as { winner_file?: unknown; winner_line?: unknown };
-        const winner = typeof doc.winner_file === 'string' ? { file: doc.winner_file, line: typeof doc.winner_line === 'number' ? doc.winner_line : 0 } : null;
+        const w = (JSON.parse(out.sql) as { winner?: unknown }).winner;
+        const winner = w === null || w === undefined ? null : parseJsonObject(JSON.stringify(w), { file: 'string', line: 'number', value: 'string' });
         return { file: path === undefined ? ABSENT : parseFileState(path, out.stdout), value: cur.value, context: cur.context, winner };
       },
     };
@@ -87,7 +89,8 @@ export class PgSettingResource implements Resource<SettingFact> {
 
   conflicts(fact: SettingFact): Conflict[] {
     const s = this.spec;
-    const wanted = s.want(fact.value);
+    // What we need now, or after the next reload (a pending ALTER SYSTEM counts).
+    const wanted = s.want(fact.value) ?? (fact.winner ? s.want(fact.winner.value) : null);
     if (wanted === null) return [];
     if (s.path === undefined) {
       return [{ message: `${s.name} must be '${wanted}' (it is '${fact.value}'), but ${s.noPathReason ?? 'there is no include directory to put it in'}`, hint: "add include_dir = 'conf.d' (a directory beside postgresql.conf) to postgresql.conf, restart or reload PostgreSQL, and deploy again" }];

@@ -101,7 +101,7 @@ describe('settings in an include directory', () => {
   const setting = (path: string | undefined): PgSettingResource =>
     new PgSettingResource({ name: 'archive_command', path, noPathReason: 'PostgreSQL on pg1 reads no include directory', owner: 'postgres', group: 'postgres', want: (c) => (c === 'ours' ? null : 'ours'), reloadHandler: 'reload', restartHandler: 'restart', tags: [] });
   const fact = (r: PgSettingResource, file: string, winner: string | null, value = '/bin/true') =>
-    r.probe().parse({ stdout: Buffer.from(file), sql: JSON.stringify({ value, context: 'sighup', winner_file: winner, winner_line: 3 }) });
+    r.probe().parse({ stdout: Buffer.from(file), sql: JSON.stringify({ value, context: 'sighup', winner: winner === null ? null : { file: winner, line: 3, value } }) });
   const ours = '/opt/postgres/data/conf.d/tpa-barman-archive-command.conf';
   it('a value set by ALTER SYSTEM or by a file read after ours is a conflict before any change', () => {
     const r = setting(ours);
@@ -110,8 +110,11 @@ describe('settings in an include directory', () => {
     // An earlier file of the directory (TPA's 0000-tpa.conf) is overridden by ours: no conflict.
     expect(r.conflicts(fact(r, 'ABSENT\n', '/opt/postgres/data/conf.d/0000-tpa.conf'))).toEqual([]);
     expect(r.plan(fact(r, 'ABSENT\n', '/opt/postgres/data/conf.d/0000-tpa.conf'))?.summary).toContain(`in ${ours}`);
-    // Satisfied already: nothing to say wherever it is set.
+    // Satisfied, now and after a reload: nothing to say wherever it is set.
     expect(r.conflicts(fact(r, 'ABSENT\n', '/opt/postgres/data/postgresql.auto.conf', 'ours'))).toEqual([]);
+    // Satisfied now, but an ALTER SYSTEM not yet reloaded would undo it: a conflict already.
+    const pending = r.probe().parse({ stdout: Buffer.from('ABSENT\n'), sql: JSON.stringify({ value: 'ours', context: 'sighup', winner: { file: '/opt/postgres/data/postgresql.auto.conf', line: 3, value: '/bin/false' } }) });
+    expect(r.conflicts(pending)[0]?.message).toMatch(/set by ALTER SYSTEM/);
   });
   it('no include directory: a needed change is a conflict that says so, never a write elsewhere', () => {
     const r = setting(undefined);
