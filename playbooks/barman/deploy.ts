@@ -5,7 +5,7 @@
 import type { ClusterSpec } from '../../src/config/types.js';
 import type { KeyPair } from '../../src/controller/keys.js';
 import type { HostTarget, Play } from '../../src/engine/play.js';
-import { parseCount, shProbe, sqlJsonProbe, type Probe } from '../../src/engine/probe.js';
+import { sqlJsonProbe, type Probe } from '../../src/engine/probe.js';
 import type { Change, Placed, Resource } from '../../src/engine/resource.js';
 import { byteString, type FileState } from '../../src/engine/resources/file-state.js';
 import { ClaimCheckResource } from '../../src/engine/resources/claim.js';
@@ -25,6 +25,8 @@ import { FileRemovalResource } from '../../src/engine/resources/file-removal.js'
 import { SamePostgresMajorCheck } from './shared-checks.js';
 import { discoveryProbe, placeholderDiscovery, type HostDiscovery } from './discovery.js';
 import { NoteResource } from './note.js';
+import { AutoConfDriftResource } from './auto-conf.js';
+import { FirstBackupResource } from './first-backup.js';
 import { standbyRestartpointScript } from './standby.js';
 import { walSettingResources } from './wal-settings.js';
 import { hbaPath, noIncludeDirReason, postgresHandlers, settingPath } from './postgres-files.js';
@@ -272,6 +274,8 @@ function barmanHostResources(b: BarmanHostSpec, { model, keys, secrets, disc, ho
         tags: [...T, 'config'],
         markedBy: owner,
       }),
+      // Settings Barman's .barman.auto.conf (3.10+) overrides: drift, set back through Barman.
+      new AutoConfDriftResource(b, s, serverConf(s, true, header, b.global), barmanConf(b, 'pigz', [marker(owner)]), [...T, 'config']),
       // A detached server of another cluster keeps its backups under this name.
       new ClaimCheckResource(`/etc/barman.d/${s.backupName}.conf.detached`, owner, `the kept backups of Barman server ${s.backupName}`, [...T, 'config']),
       ...restoreTestResources(model, b, s, owner, !restoreTestDirsAdded && (restoreTestDirsAdded = true)),
@@ -551,23 +555,17 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       slow: true,
       concurrent: 'wal-streaming',
     }),
-    new CommandResource({
-      id: `first-backup:${s.backupName}`,
-      kind: 'first_backup',
+    new FirstBackupResource({
+      host: b,
+      server: s.backupName,
+      want,
       tags: [...T, 'first-backup'],
-      // backup.info is in base/<id>/ up to Barman 3.13.1, in meta/<id>-backup.info since 3.13.2.
-      probe: shProbe(
-        `completed backups of ${s.backupName}`,
-        `n=0; for f in ${shellQuote(b.home)}/${name}/base/*/backup.info ${shellQuote(b.home)}/${name}/meta/*-backup.info; do [ -e "$f" ] || continue; if grep -q '^status=DONE' -- "$f"; then n=$((n+1)); fi; done; echo "$n"`,
-        parseCount,
-      ),
-      needed: (done) => done === 0,
       summary: `take the first ${want === 1 ? 'backup' : `${want} backups`} of ${s.backupName} (from ${s.pgHost}${s.standby ? `, a standby of ${s.standby.primaryHost}` : ''})`,
       details: [
         // With primary_conninfo, Barman switches WAL on the primary (a standby cannot).
         `barman switch-wal --archive ${s.backupName}${s.standby ? ` (the switch happens on ${s.standby.primaryHost}, through primary_conninfo)` : ''}`,
         ...(s.standby ? [`CHECKPOINT on ${s.standby.primaryHost}, then a restartpoint on ${s.pgHost} once it replayed it (a standby's backup starts there)`] : []), `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
-      run: [
+      prepare: [
         // switch-wal --force needs superuser on Barman 3.4; --archive only needs pg_switch_wal().
         `${barman(`switch-wal --archive --archive-timeout 120 ${name}`)} 2>&1`,
         // `barman backup` refuses to start while a check fails (a just-started receive-wal,
@@ -578,17 +576,7 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
         `  sleep 2; ${barman('cron')} >/dev/null 2>&1 || true`,
         'done',
         ...(standbyStep ? [standbyStep] : []),
-        // A backup can end FAILED with exit status 0 (e.g. a WAL it needs is missing).
-        `n=0; while [ $n -lt ${want} ]; do`,
-        `  ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1`,
-        `  st=$(${barman(`show-backup ${name} latest`)} 2>&1)`,
-        `  if ! printf '%s\n' "$st" | grep -Eq '^ *Status *: *DONE'; then printf 'the backup of ${s.backupName} did not end DONE:\n%s\n' "$(printf '%s\n' "$st" | grep -E '^ *(Backup|Status|Error) ')" >&2; exit 1; fi`,
-        '  n=$((n+1))',
-        'done',
       ].join('\n'),
-      action: 'run',
-      slow: true,
-      concurrent: 'first-backup',
     }),
   ]
     .filter(() => pg !== undefined)

@@ -243,8 +243,9 @@ describe('the play for a primary, a backed-up replica and a replica that is not'
     expect(lines('lines:/var/lib/barman/.pgpass')).toEqual(['pg2:*:*:barman:', 'pg2:*:*:streaming_barman:', 'pg1:*:*:barman:']);
     expect(lines('lines:/var/lib/barman/.ssh/known_hosts').map((m) => m.split(' ')[0])).toEqual(['pg1,10.0.0.1', 'pg2,10.0.0.2']);
     const first = placed.find((p) => p.host === 'barman1' && p.resource.id === 'first-backup:pg2')?.resource;
-    // The fact of its probe: no completed backup yet.
-    const change = first?.plan(0, { notified: new Set(), planOnly: true });
+    // The fact of its probe: Barman not installed yet (no completed backup).
+    const fact = first?.probe().parse({ stdout: Buffer.from('list not-installed\n'), sql: undefined });
+    const change = first?.plan(fact, { notified: new Set(), planOnly: true });
     expect(change?.summary).toBe('take the first 3 backups of pg2 (from pg2, a standby of pg1)');
     expect(change?.sh).toContain("ssh -q postgres@pg1 -p 22 -o BatchMode=yes '/usr/lib/postgresql/15/bin/psql");
     expect(change?.sh).toContain('pg_last_wal_replay_lsn()');
