@@ -564,7 +564,7 @@ function bringUpResources(cluster: ClusterSpec, model: BarmanModel, b: BarmanHos
       details: [
         // With primary_conninfo, Barman switches WAL on the primary (a standby cannot).
         `barman switch-wal --archive ${s.backupName}${s.standby ? ` (the switch happens on ${s.standby.primaryHost}, through primary_conninfo)` : ''}`,
-        ...(s.standby ? [`CHECKPOINT on ${s.standby.primaryHost}, then a restartpoint on ${s.pgHost} once it replayed it (a standby's backup starts there)`] : []), `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup --wait ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}`],
+        ...(s.standby ? [`CHECKPOINT on ${s.standby.primaryHost}, then a restartpoint on ${s.pgHost} once it replayed it (a standby's backup starts there)`] : []), `wait (≤ 60 attempts) until barman check ${s.backupName} passes, but for the checks that need a backup`, `barman backup ${s.backupName}${want > 1 ? ` (× ${want}, minimum_redundancy)` : ''}, each waited for (≤ 60 attempts) until Barman lists it DONE (barman switch-wal --force while it waits for its last WAL)`],
       prepare: [
         // switch-wal --force needs superuser on Barman 3.4; --archive only needs pg_switch_wal().
         `${barman(`switch-wal --archive --archive-timeout 120 ${name}`)} 2>&1`,

@@ -61,11 +61,26 @@ export class FirstBackupResource implements Resource<BarmanFacts> {
       `have=$(${barman(`-f json list-backups ${name}`)} | python3 -c ${shellQuote(COUNT_DONE)} ${name}) || { echo "cannot count the backups of ${server} (barman -f json list-backups)" >&2; exit 1; }`,
       `if [ "$have" -gt 0 ]; then echo "${server} already has $have completed backup(s): none taken"; exit 0; fi`,
       this.spec.prepare,
-      // A backup can end FAILED with exit status 0 (e.g. a WAL it needs is missing).
       `n=0; while [ $n -lt ${want} ]; do`,
-      `  ${barman(`backup --wait --wait-timeout 300 ${name}`)} 2>&1 || exit 1`,
-      `  st=$(${barman(`-f json show-backup ${name} latest`)} | python3 -c ${shellQuote(STATUS)} ${name}) || st="unreadable"`,
-      `  case $st in "DONE "*) ;; *) printf 'the backup of ${server} did not end DONE: %s\\n' "$st" >&2; exit 1 ;; esac`,
+      `  ${barman(`backup ${name}`)} 2>&1 || exit 1`,
+      // The copy is done; the backup is DONE once Barman has its last WAL segment. An idle
+      // server does not fill that segment by itself (PostgreSQL 17 with backup_method =
+      // postgres can end a backup exactly on a segment boundary): close it. --force makes a
+      // CHECKPOINT first, so the switch is never a no-op; it needs pg_checkpoint with Barman
+      // 3.9+ (PostgreSQL 15+), Barman 3.4 wants a superuser for it and gets a plain switch.
+      '  i=0',
+      '  while :; do',
+      `    st=$(${barman(`-f json show-backup ${name} latest`)} | python3 -c ${shellQuote(STATUS)} ${name}) || st="unreadable"`,
+      '    case $st in',
+      '      "DONE "*) break ;;',
+      '      "WAITING_FOR_WALS "*) ;;',
+      // A backup can end FAILED with exit status 0 (e.g. a WAL it needs is missing).
+      `      *) printf 'the backup of ${server} did not end DONE: %s\\n' "$st" >&2; exit 1 ;;`,
+      '    esac',
+      `    i=$((i+1)); if [ $i -ge 60 ]; then echo "the backup of ${server} still waits for its WAL after 60 attempts (2 s apart)" >&2; exit 1; fi`,
+      `    ${barman(`switch-wal --force ${name}`)} >/dev/null 2>&1 || ${barman(`switch-wal ${name}`)} >/dev/null 2>&1 || true`,
+      `    sleep 2; ${barman('cron')} >/dev/null 2>&1 || true`,
+      '  done',
       '  n=$((n+1))',
       'done',
     ].join('\n');

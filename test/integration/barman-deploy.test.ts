@@ -5,6 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { barmanVersion, doneBackups } from '../support/barman.js';
 import { deployJson } from '../support/deploy.js';
 import { cli, defaultLabKind, labKindName, startLab, type Lab } from '../support/lab.js';
 import { restoreAndQuery } from '../support/restore.js';
@@ -90,6 +91,8 @@ describe(`Barman deploy on a real lab (${defaultKindName})`, () => {
         expect(check.stdout).not.toMatch(/FAILED/);
         const list = await lab.exec(host, `runuser -u barman -- barman list-backups ${s}`);
         expect(list.stdout).toMatch(new RegExp(`^${s} \\d{8}T\\d{6} .*Size`, 'm'));
+        // minimum_redundancy backups, as Barman counts them: pg1 3 (the default), sales_db 1.
+        expect(await doneBackups(lab, host, s), `${host} ${s}`).toBe(s === 'sales_db' ? 1 : 3);
       }
     }
     // Roles as designed.
@@ -129,13 +132,16 @@ describe(`Barman deploy on a real lab (${defaultKindName})`, () => {
     expect(got).toBe(marker);
   });
 
-  it('a second deploy changes nothing', async () => {
+  it('a second deploy changes nothing and takes no backup', async () => {
+    const servers = [['barman1', 'pg1'], ['barman1', 'sales_db'], ['barman2', 'pg1']] as const;
+    const before = await Promise.all(servers.map(([h, s]) => doneBackups(lab, h, s)));
     const r = await deploy(lab);
     expect(r.code, r.stderr).toBe(0);
     expect(r.doc.recap.map((x) => x.changed)).toEqual(r.doc.recap.map(() => 0));
     expect(r.doc.changes.filter((c) => c.status !== 'skipped')).toEqual([]);
     // Discovery is cached from the first deploy: one connection and one command per host.
     expect(r.doc.hosts.map((h) => `${h.host} ${h.connections} ${h.execs}`)).toEqual(r.doc.hosts.map((h) => `${h.host} 1 1`));
+    expect(await Promise.all(servers.map(([h, s]) => doneBackups(lab, h, s)))).toEqual(before);
   });
 
   it('a third deploy repairs exactly a deleted file and a role altered by hand', async () => {
@@ -146,6 +152,46 @@ describe(`Barman deploy on a real lab (${defaultKindName})`, () => {
     const changed = r.doc.changes.filter((c) => c.status === 'changed').map((c) => `${c.host} ${c.resource}`).sort();
     expect(changed).toEqual(['barman1 file:/etc/cron.d/sales_db', 'pg1 pg_role:streaming_barman']);
     const check = await lab.exec('barman1', 'runuser -u barman -- barman check pg1');
+    expect(check.code, check.stdout).toBe(0);
+  });
+
+  it(".barman.auto.conf: a setting there that contradicts config.yml is drift in plan, and deploy sets it back through barman config-update", async () => {
+    const auto = '/var/lib/barman/.barman.auto.conf';
+    const [major, minor] = await barmanVersion(lab, 'barman1');
+    if (major < 3 || (major === 3 && minor < 10)) {
+      // Barman 3.4 has no config-update and never reads the file: one written by hand changes nothing.
+      const cu = await lab.exec('barman1', `runuser -u barman -- barman config-update '[]'`);
+      expect(cu.stderr).toMatch(/invalid choice: 'config-update'/);
+      await lab.exec('barman1', `printf '[sales_db]\\narchiver = on\\n' > ${auto} && chown barman: ${auto}`);
+      const plan = await cli(['plan', lab.dir]);
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout + plan.stderr).toContain(`${auto} exists on barman1, but Barman ${major}.${minor}.`);
+      await lab.exec('barman1', `rm -f ${auto}`);
+      return;
+    }
+    // What an operator (or a tool on Barman's API) would do. config-update writes a key into
+    // the file Barman reads it from: for archiver, which config.yml leaves at Barman's
+    // default (off) and so no file of ours sets, that is the auto file.
+    const set = (json: string): Promise<{ code: number; stdout: string; stderr: string }> => lab.exec('barman1', `runuser -u barman -- barman config-update '${json}'`);
+    const cu = await set('[{"scope":"server","server_name":"sales_db","archiver":"on","archiver_batch_size":"7"}]');
+    expect(cu.code, cu.stdout + cu.stderr).toBe(0);
+    expect((await lab.exec('barman1', `cat ${auto}`)).stdout).toMatch(/^\[sales_db\]\narchiver = on\narchiver_batch_size = 7\n?$/);
+    const plan = await cli(['plan', lab.dir]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    const text = plan.stdout + plan.stderr;
+    expect(text).toContain(`Barman server sales_db: ${auto} overrides archiver = "on" there, "off" ours — set back with barman config-update`);
+    expect(text).toContain(`${auto} sets archiver_batch_size, which config.yml does not set: left alone`);
+    const r = await deploy(lab);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc.changes.filter((c) => c.status === 'changed').map((c) => `${c.host} ${c.resource}`)).toContain('barman1 barman-auto-conf:sales_db');
+    // Barman's own file, written by Barman: our value, the setting we do not manage kept.
+    expect((await lab.exec('barman1', `cat ${auto}`)).stdout).toMatch(/^\[sales_db\]\narchiver = off\narchiver_batch_size = 7\n?$/);
+    const shown = JSON.parse((await lab.exec('barman1', 'runuser -u barman -- barman -f json show-servers sales_db')).stdout) as Record<string, { archiver: boolean; archiver_batch_size: number }>;
+    expect(shown['sales_db']).toMatchObject({ archiver: false, archiver_batch_size: 7 });
+    const again = await cli(['plan', lab.dir]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toContain('No changes');
+    const check = await lab.exec('barman1', 'runuser -u barman -- barman check sales_db');
     expect(check.code, check.stdout).toBe(0);
   });
 });

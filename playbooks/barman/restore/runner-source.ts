@@ -133,6 +133,7 @@ class Runner(object):
         done = [b for b in doc.get(server) or [] if isinstance(b, dict) and b.get("status") == "DONE"]
         done.sort(key=lambda b: float(b.get("end_time_timestamp") or 0), reverse=True)
         self.listed = dict((b.get("backup_id"), b) for b in done)
+        self.latest_id = done[0]["backup_id"] if done else None
         if not done:
             raise Failed("server %s has no completed backup" % server)
         target = self.p.get("target") or {}
@@ -176,11 +177,19 @@ class Runner(object):
         self.r["wal_segment_size"] = seg
         pos = conf.get("xlogpos") or conf.get("current_lsn")
         self.r["primary_lsn"] = pos if isinstance(pos, str) and LSN_RE.match(pos) else None
-        newest = newest_wal([os.path.join(conf.get("xlogdb_directory") or conf.get("wals_directory") or "", server + "-xlog.db"),
-                             os.path.join(conf.get("wals_directory") or "", "xlog.db")])
-        self.r["newest_wal"] = newest
-        self.r["newest_wal_end_lsn"] = lsn_str(wal_end(newest, seg)) if newest else None
         return conf
+
+    def newest_wal(self, backup_id, info):
+        """The newest WAL Barman can give back, as Barman reports it: show-backup's "Last
+        available" of the newest backup (Barman reads its own WAL catalogue for it: wals/xlog.db,
+        <server>-xlog.db in xlogdb_directory since 3.13)."""
+        latest = getattr(self, "latest_id", None) or backup_id
+        if latest != backup_id:
+            info = self.show_backup(latest)
+        newest = find(info.get("wal_information") or {}, "last_available") or find(info, "wal_last")
+        newest = newest if isinstance(newest, str) and WAL_RE.match(newest) else None
+        self.r["newest_wal"] = newest
+        self.r["newest_wal_end_lsn"] = lsn_str(wal_end(newest, self.r["wal_segment_size"])) if newest else None
 
     # ------------------------------------------------------------------ restore host
     def probe_restore_host(self, major, need_bytes):
@@ -231,6 +240,7 @@ done
         self.server_facts()
         backup_id = self.choose_backup()
         info = self.show_backup(backup_id)
+        self.newest_wal(backup_id, info)
         base = info.get("base_backup_information") or info
         major = pg_major(info.get("postgresql_version") or find(info, "version"))
         # What the restore writes: the whole cluster (3.13: cluster_size; 3.4: the backup's
@@ -576,25 +586,6 @@ def segments_between(first, last, seg):
         return max(1, wal_segno(last, seg) - wal_segno(first, seg) + 1)
     except (ValueError, TypeError):
         return 1
-
-
-def newest_wal(catalogues):
-    """The newest WAL segment in Barman's archive, from its catalogue: <server>-xlog.db in
-    xlogdb_directory (Barman 3.13 and later), else wals/xlog.db."""
-    for path in catalogues:
-        if not os.path.isfile(path):
-            continue
-        best = None
-        try:
-            with open(path) as f:
-                for line in f:
-                    name = line.split("\t", 1)[0].strip()
-                    if WAL_RE.match(name) and (best is None or name[8:] > best[8:] or (name[8:] == best[8:] and name > best)):
-                        best = name
-        except (IOError, OSError):
-            continue
-        return best
-    return None
 
 
 def wal_gap(r):

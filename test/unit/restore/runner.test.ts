@@ -20,7 +20,7 @@ const B1 = { backup_id: '20261201T040000', status: 'DONE', end_time_timestamp: '
 const B2 = { backup_id: '20261202T040000', status: 'DONE', end_time_timestamp: '1796184000', size_bytes: 1000 };
 const FAILED = { backup_id: '20261203T040000', status: 'FAILED', end_time_timestamp: '1796270400' };
 
-function showBackup(id: string, endLsn: string, sizeBytes: number): unknown {
+function showBackup(id: string, endLsn: string, sizeBytes: number, lastAvailable: string): unknown {
   return {
     pg1: {
       backup_id: id,
@@ -28,7 +28,8 @@ function showBackup(id: string, endLsn: string, sizeBytes: number): unknown {
       status: 'DONE',
       tablespaces: [],
       base_backup_information: { begin_wal: '000000010000000000000003', end_wal: '000000010000000000000003', end_lsn: endLsn, end_time: 'x', end_time_timestamp: '1', disk_usage_bytes: sizeBytes, timeline: 1 },
-      wal_information: { last_available: '000000010000000000000007' },
+      // Barman's "Last available": the newest WAL of its catalogue after this backup (up to the next one).
+      wal_information: { last_available: lastAvailable },
     },
   };
 }
@@ -38,14 +39,11 @@ function world(opts: { version?: string; backupSize?: number; withBin?: boolean;
   const dir = mkdtempSync(join(root, 'w-'));
   const fake = join(dir, 'fake');
   const bin = join(dir, 'pgbin');
-  const wals = join(dir, 'wals');
   mkdirSync(fake);
-  mkdirSync(wals);
-  writeFileSync(join(wals, 'xlog.db'), '000000010000000000000006\t1\t1\tpigz\n000000010000000000000007\t1\t1\tpigz\n00000001.history\t1\t1\tNone\n');
   writeFileSync(join(fake, 'list.json'), JSON.stringify({ pg1: [FAILED, B1, B2] }));
-  writeFileSync(join(fake, 'servers.json'), JSON.stringify({ pg1: { recovery_options: opts.getWal ? "RecoveryOptions({'get-wal'})" : 'RecoveryOptions()', xlog_segment_size: 16777216, xlogpos: '0/9000000', wals_directory: wals } }));
-  writeFileSync(join(fake, `backup-${B1.backup_id}.json`), JSON.stringify(showBackup(B1.backup_id, '0/3000100', opts.backupSize ?? 1000)));
-  writeFileSync(join(fake, `backup-${B2.backup_id}.json`), JSON.stringify(showBackup(B2.backup_id, '0/5000100', opts.backupSize ?? 1000)));
+  writeFileSync(join(fake, 'servers.json'), JSON.stringify({ pg1: { recovery_options: opts.getWal ? "RecoveryOptions({'get-wal'})" : 'RecoveryOptions()', xlog_segment_size: 16777216, xlogpos: '0/9000000' } }));
+  writeFileSync(join(fake, `backup-${B1.backup_id}.json`), JSON.stringify(showBackup(B1.backup_id, '0/3000100', opts.backupSize ?? 1000, '000000010000000000000005')));
+  writeFileSync(join(fake, `backup-${B2.backup_id}.json`), JSON.stringify(showBackup(B2.backup_id, '0/5000100', opts.backupSize ?? 1000, '000000010000000000000007')));
   const barman = join(fake, 'barman');
   writeFileSync(
     barman,
@@ -110,7 +108,7 @@ describe('restore runner (plan mode, fake Barman)', () => {
     expect(doc.barmanCommand).toBe('restore');
     expect(doc.walMode).toBe('copy');
     expect(doc.command).toEqual(['barman', 'restore', 'pg1', B2.backup_id, '<scratch>/data']);
-    // Newest archived WAL ...07 ends at 0/8000000; the primary is at 0/9000000.
+    // Newest archived WAL (Barman's, from the newest backup) ...07 ends at 0/8000000; the primary is at 0/9000000.
     expect(doc.newestWal).toBe('000000010000000000000007');
     expect(doc.walGapBytes).toBe(16 * 1024 * 1024);
     expect(doc.space?.path).toBe(w.dir);
@@ -131,6 +129,8 @@ describe('restore runner (plan mode, fake Barman)', () => {
     const w = world({ version: '3.4.0' });
     const t = runRunner(params(w, { target: { kind: 'time', value: '2026-12-01 12:00:00+00:00', epoch: 1796097600 + 3600 } }), w.env).doc;
     expect(t.backup?.id).toBe(B1.backup_id);
+    // The newest WAL is still Barman's newest (the newest backup's), not the chosen backup's.
+    expect(t.newestWal).toBe('000000010000000000000007');
     expect(t.barmanCommand).toBe('recover');
     expect(t.command).toEqual(['barman', 'recover', '--target-time', '2026-12-01 12:00:00+00:00', '--target-action', 'promote', 'pg1', B1.backup_id, '<scratch>/data']);
     const l = runRunner(params(w, { target: { kind: 'lsn', value: '0/4000000' } }), w.env).doc;
