@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestScript } from '../support/digest.js';
-import { cli, startLab, type Lab } from '../support/lab.js';
+import { cli, defaultLabKind, labKindName, startLab, type Lab } from '../support/lab.js';
 import { expectDocument } from '../support/schema.js';
 
 function config(lab: Lab): string {
@@ -67,9 +67,10 @@ async function restoreTest(lab: Lab, args: string[] = []): Promise<{ code: numbe
   return { code: r.code, stderr: r.stderr, servers: doc['servers'] as ServerResult[] };
 }
 
-// Debian 12 (PostgreSQL 15, Barman 3.4: barman recover) and Debian 13 (PostgreSQL 17,
-// Barman 3.13: barman restore, backup metadata in meta/).
-describe.each(['bookworm', 'trixie'] as const)('restore-test and restore on a real lab (%s)', (os) => {
+// On every kind of lab host (vitest.config.ts): Debian 12 (PostgreSQL 15, Barman 3.4:
+// barman recover) and Debian 13 (PostgreSQL 17, Barman 3.13: barman restore, backup
+// metadata in meta/), each in Debian's layout and in TPA's.
+describe(`restore-test and restore on a real lab (${labKindName(defaultLabKind())})`, () => {
   let lab: Lab;
   const psql = (host: string, sql: string): Promise<{ stdout: string; code: number; stderr: string }> =>
     lab.exec(host, `runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql)}`);
@@ -84,7 +85,7 @@ describe.each(['bookworm', 'trixie'] as const)('restore-test and restore on a re
   };
 
   beforeAll(async () => {
-    lab = await startLab({ postgres: 2, barman: 1, os, layout: 'debian' });
+    lab = await startLab({ postgres: 2, barman: 1 });
     await lab.writeConfig(config(lab));
     const r = await cli(['deploy', lab.dir], { timeoutMs: 900_000 });
     if (r.code !== 0) throw new Error(r.stderr);
