@@ -194,6 +194,21 @@ describe(`Barman deploy on a real lab (${defaultKindName})`, () => {
     const check = await lab.exec('barman1', 'runuser -u barman -- barman check sales_db');
     expect(check.code, check.stdout).toBe(0);
   });
+
+  it('a Barman that cannot list the backups is an error of its host, never "no backups"', async () => {
+    // Another server whose backup directory is pg1's: Barman disables both and says why.
+    await lab.exec('barman1', `printf '[zz_clash]\\nconninfo = host=pg1\\nssh_command = ssh x\\nbasebackups_directory = /var/lib/barman/pg1/base\\n' > /etc/barman.d/zz_clash.conf`);
+    try {
+      const r = await deploy(lab);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/probe 'Barman on barman1 [^']*' failed: its output does not parse: barman list-backups does not report server pg1: Conflicting path/);
+      expect(r.doc.changes.filter((c) => c.host === 'barman1' && c.status === 'changed')).toEqual([]);
+    } finally {
+      await lab.exec('barman1', 'rm -f /etc/barman.d/zz_clash.conf');
+    }
+    const plan = await cli(['plan', lab.dir]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+  });
 });
 
 describe(`tpa-barman test (${defaultKindName})`, () => {
