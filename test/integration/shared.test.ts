@@ -172,11 +172,12 @@ describe('two clusters on one shared Barman server', () => {
     expect(delta.stderr).toContain('+retention_policy = RECOVERY WINDOW OF 2 WEEKS');
     expect(delta.stderr).toContain('--override-global-config');
 
+    // A config.yml that says 13 of a server that runs 15 is refused before any change,
+    // whatever the flags (the shared server's major check, SamePostgresMajorCheck, needs
+    // a server of another major, which this lab does not have: unit-tested).
     const eps = await deploy('eps', ['--override-global-config']);
     expect(eps.code, eps.stderr).toBe(3);
-    expect(eps.stderr).toContain('barman1 serves PostgreSQL 15 (path_prefix /usr/lib/postgresql/15/bin, set by cluster alpha); this cluster is PostgreSQL 13');
-    const epsNoFlag = await deploy('eps');
-    expect(epsNoFlag.stderr).toContain('+path_prefix = /usr/lib/postgresql/13/bin');
+    expect(eps.stderr).toMatch(/postgres_version is 13 in config\.yml \(\S*config\.yml:\d+:\d+, cluster_vars\.postgres_version\), but pg4 runs PostgreSQL 15 \(server_version_num 15\d{4}\)/);
 
     const zeta = await deploy('zeta');
     expect(zeta.code, zeta.stderr).toBe(3);
@@ -242,7 +243,9 @@ describe('two clusters on one shared Barman server', () => {
     const backup = await lab.exec('barman1', 'runuser -u barman -- barman backup --wait --wait-timeout 300 pg1', { timeoutMs: 400_000 });
     expect(backup.code, backup.stdout + backup.stderr).toBe(0);
     // The kept backups are complete ones.
-    const done = await lab.exec('barman1', 'grep -l "^status=DONE" /var/lib/barman/pg3/base/*/backup.info | wc -l');
+    // (backup.info is in base/<id>/ up to Barman 3.13.1, meta/<id>-backup.info after; Barman
+    // itself no longer knows the detached server, so its JSON cannot be asked.)
+    const done = await lab.exec('barman1', 'cat /var/lib/barman/pg3/base/*/backup.info /var/lib/barman/pg3/meta/*-backup.info 2>/dev/null | grep -c "^status=DONE"');
     expect(Number(done.stdout.trim())).toBe(backupsBefore.length);
 
     // A second detach has nothing left to do.

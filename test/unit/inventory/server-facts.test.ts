@@ -15,6 +15,9 @@ import { hbaPath, settingPath } from '../../../playbooks/barman/postgres-files.j
 import type { HostDiscovery } from '../../../playbooks/barman/discovery.js';
 import type { BarmanModel } from '../../../playbooks/barman/model.js';
 import { loadCluster } from '../../../src/config/load.js';
+import { markerText } from '../../../src/engine/ownership.js';
+import { SamePostgresMajorCheck } from '../../../playbooks/barman/shared-checks.js';
+import { barmanHost } from '../templates/fixtures.js';
 
 const serverJson = (over: Record<string, unknown> = {}): string =>
   JSON.stringify({
@@ -189,5 +192,18 @@ describe('config.yml against the running server', () => {
     const { model: m } = withServerFacts(cfg, new Map());
     expect(m.postgresHosts[0]).toMatchObject({ version: 15, confDir: '/etc/postgresql/15/main' });
     expect(m.barmanHosts[0]?.clientPackages).toEqual(['postgresql-client-15']);
+  });
+});
+
+describe('a shared Barman server of another major', () => {
+  it('is refused, naming both majors and the path_prefix set by the other cluster', () => {
+    const b = barmanHost({ postgresVersion: 17 }, { pathPrefix: '/usr/lib/postgresql/17/bin' });
+    const check = new SamePostgresMajorCheck(b, 'beta', []);
+    const conf = `; ${markerText('alpha')}\n[barman]\npath_prefix = /usr/lib/postgresql/15/bin\n`;
+    const state = { exists: true, sha256: 'x', content: Buffer.from(conf) };
+    expect(check.conflicts(state)[0]?.message).toBe('two serves PostgreSQL 15 (path_prefix /usr/lib/postgresql/15/bin, set by cluster alpha); this cluster is PostgreSQL 17 (path_prefix /usr/lib/postgresql/17/bin)');
+    // Its own file, or the same major: nothing to say.
+    expect(check.conflicts({ ...state, content: Buffer.from(conf.replace('alpha', 'beta')) })).toEqual([]);
+    expect(new SamePostgresMajorCheck(barmanHost({}, { pathPrefix: '/usr/lib/postgresql/15/bin' }), 'beta', []).conflicts(state)).toEqual([]);
   });
 });
