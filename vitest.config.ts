@@ -9,12 +9,13 @@ import type { TestProjectConfiguration } from 'vitest/config';
 //   integration:bookworm-tpa  Debian 12 in TPA's layout (/opt/postgres/data, `postgres`): the core files
 //   integration:trixie-tpa    Debian 13 in TPA's layout: the core files
 // The core files (first deploy and no-op re-deploy, plan, migration, restore) run on every
-// kind; the others once, on bookworm, where a few pick further kinds themselves
-// (replicas.test.ts and lab.test.ts use describe.each over kinds).
+// kind; the others once, on bookworm, where a few pick their kinds themselves
+// (replicas.test.ts: bookworm and trixie; lab.test.ts: also trixie-tpa;
+// postgres-server.test.ts: trixie-tpa).
 // TPA_BARMAN_LAB_KIND=<kind> in the environment replaces all that with one project that
 // runs every integration file on that kind.
-// Integration files run one at a time unless --maxWorkers says otherwise (the machine
-// has 2 cores, and each file brings up its own lab); .ci/run passes TPA_BARMAN_TEST_JOBS.
+// Test files run one at a time unless TPA_BARMAN_TEST_JOBS says otherwise (the machine
+// has 2 cores, and each integration file brings up its own lab); .ci/run sets it to 2.
 const CORE_FILES = ['barman-deploy', 'plan', 'migration', 'restore'].map((f) => `test/integration/${f}.test.ts`);
 const ALL_FILES = ['test/integration/**/*.test.ts'];
 
