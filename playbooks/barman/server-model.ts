@@ -5,6 +5,7 @@
 // before any change, naming both values.
 import type { Conflict } from '../../src/engine/ownership.js';
 import { findManager } from '../../src/engine/postgres-service.js';
+import { hostDirname, sameHostPath } from '../../src/util/host-path.js';
 import { clientPackages, defaultPostgresBinDir, type PostgresFlavour } from './defaults.js';
 import type { HostDiscovery } from './discovery.js';
 import type { BarmanHostSpec, BarmanModel, PostgresHostSpec } from './model.js';
@@ -13,13 +14,6 @@ export interface ServerModel {
   model: BarmanModel;
   /** By host: what config.yml says that the running servers contradict. */
   problems: Map<string, Conflict[]>;
-}
-
-const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
-
-function dirname(path: string): string {
-  const cut = trimSlash(path).lastIndexOf('/');
-  return cut <= 0 ? '/' : path.slice(0, cut);
 }
 
 function serverSide(p: PostgresHostSpec, d: HostDiscovery | undefined, problems: Conflict[]): PostgresHostSpec {
@@ -36,14 +30,14 @@ function serverSide(p: PostgresHostSpec, d: HostDiscovery | undefined, problems:
   if (c.port && c.port.value !== s.port) {
     problems.push({ message: `postgres_port is ${c.port.value} in config.yml (${c.port.where}), but PostgreSQL on ${p.name} listens on port ${s.port}`, hint: `set postgres_port: ${s.port}, ${leaveOut('postgres_port')}` });
   }
-  if (c.dataDir && trimSlash(c.dataDir.value) !== trimSlash(s.dataDirectory)) {
+  if (c.dataDir && !sameHostPath(c.dataDir.value, s.dataDirectory)) {
     problems.push({
       message: `postgres_data_dir is ${c.dataDir.value} in config.yml (${c.dataDir.where}), but PostgreSQL on ${p.name} runs from ${s.dataDirectory}`,
       hint: `set postgres_data_dir: ${s.dataDirectory}, ${leaveOut('postgres_data_dir')}`,
     });
   }
-  const confDir = dirname(s.configFile);
-  if (c.confDir && trimSlash(c.confDir.value) !== confDir) {
+  const confDir = hostDirname(s.configFile);
+  if (c.confDir && !sameHostPath(c.confDir.value, confDir)) {
     problems.push({
       message: `postgres_conf_dir is ${c.confDir.value} in config.yml (${c.confDir.where}), but PostgreSQL on ${p.name} reads ${s.configFile}`,
       hint: `set postgres_conf_dir: ${confDir}, ${leaveOut('postgres_conf_dir')}`,

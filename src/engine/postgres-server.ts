@@ -5,6 +5,7 @@
 // reuse the last one.) Asked of the server (one SQL value, read as the
 // local superuser), never assumed from a packaging layout.
 import { ProbeParseError, parseJsonObject } from './probe.js';
+import { hostDirname, normalHostPath } from '../util/host-path.js';
 
 export interface PostgresServerFacts {
   /** server_version_num, e.g. 170012. */
@@ -66,15 +67,9 @@ export function majorOf(versionNum: number): number {
   return Math.floor(versionNum / 10000);
 }
 
-function dirname(path: string): string {
-  const cut = path.replace(/\/+$/, '').lastIndexOf('/');
-  return cut <= 0 ? '/' : path.slice(0, cut);
-}
-
 /** A path as PostgreSQL resolves an include: relative to the including file's directory. */
 export function resolveInclude(configFile: string, dir: string): string {
-  const abs = dir.startsWith('/') ? dir : `${dirname(configFile)}/${dir}`;
-  return abs.replace(/\/+$/, '').replace(/\/\.\//g, '/') || '/';
+  return normalHostPath(dir.startsWith('/') ? dir : `${hostDirname(configFile)}/${dir}`);
 }
 
 /** The JSON the server gave, checked and typed. Throws ProbeParseError. */

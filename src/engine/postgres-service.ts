@@ -5,6 +5,7 @@
 import { ProbeParseError } from './probe.js';
 import type { PostgresServerFacts } from './postgres-server.js';
 import { psqlCommand, type PgAccess } from './scripts.js';
+import { sameHostPath } from '../util/host-path.js';
 import { shellQuote } from '../util/shell.js';
 
 export interface ServiceFacts {
@@ -96,18 +97,16 @@ export function parseServiceFacts(out: string): ServiceFacts {
 
 
 
-const trimSlash = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
-
 /**
  * What restarts this server: a systemd unit or Debian cluster counts only when its data
  * directory is this server's.
  */
 export function findManager(server: PostgresServerFacts, svc: ServiceFacts, serviceName: string): PostgresManager {
   if (svc.systemd) {
-    const unit = svc.units.find((u) => trimSlash(u.dataDir) === trimSlash(server.dataDirectory));
+    const unit = svc.units.find((u) => sameHostPath(u.dataDir, server.dataDirectory));
     if (unit) return { kind: 'systemd', unit: unit.unit };
   }
-  const deb = svc.debianClusters.find((c) => trimSlash(c.dataDir) === trimSlash(server.dataDirectory));
+  const deb = svc.debianClusters.find((c) => sameHostPath(c.dataDir, server.dataDirectory));
   if (deb) return { kind: 'pg_ctlcluster', version: deb.version, cluster: deb.cluster };
   if (!svc.systemd && svc.initScripts.includes(serviceName)) return { kind: 'init-script', name: serviceName };
   return { kind: 'pg_ctl', binDir: server.binDir, dataDir: server.dataDirectory };

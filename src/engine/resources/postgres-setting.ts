@@ -8,6 +8,7 @@ import type { Conflict } from '../ownership.js';
 import { ProbeParseError, parseJsonObject, type Probe } from '../probe.js';
 import type { Change, Resource } from '../resource.js';
 import { quoteLiteral } from '../../postgres/sql.js';
+import { hostBasename, hostDirname } from '../../util/host-path.js';
 import { fileDiff, fileProbe, parseFileState, writeSnippet, type FileState } from './file-state.js';
 
 export interface SettingSpec {
@@ -41,13 +42,6 @@ export interface SettingFact {
 }
 
 const ABSENT: FileState = { exists: false, sha256: '-', content: Buffer.alloc(0) };
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-function dirName(path: string): string {
-  return path.slice(0, Math.max(0, path.lastIndexOf('/')));
-}
 
 export class PgSettingResource implements Resource<SettingFact> {
   readonly kind = 'pg_setting';
@@ -98,10 +92,10 @@ export class PgSettingResource implements Resource<SettingFact> {
     const w = fact.winner;
     if (!w || w.file === s.path) return [];
     const at = `${w.file} line ${w.line}`;
-    if (baseName(w.file) === 'postgresql.auto.conf') {
+    if (hostBasename(w.file) === 'postgresql.auto.conf') {
       return [{ message: `${s.name} is set by ALTER SYSTEM (${at}), which PostgreSQL reads after ${s.path}: '${wanted}' would never take effect`, hint: `ALTER SYSTEM RESET ${s.name}; (then SELECT pg_reload_conf()), and deploy again` }];
     }
-    const readsLater = dirName(w.file) === dirName(s.path) && baseName(w.file) > baseName(s.path);
+    const readsLater = hostDirname(w.file) === hostDirname(s.path) && hostBasename(w.file) > hostBasename(s.path);
     const oursWritten = fact.file.exists && fact.file.content.equals(this.content(wanted));
     if (readsLater || oursWritten) {
       return [{ message: `${s.name} is set in ${at}, which PostgreSQL reads after ${s.path}: '${wanted}' would never take effect`, hint: `remove ${s.name} from ${w.file} (or set it to '${wanted}' there), and deploy again` }];
